@@ -1,0 +1,35 @@
+"""The ``strg`` command: one sub-command per tool, each also reachable as a module.
+
+``strg synth ...`` is ``python -m strg.synth ...``; ``strg vid2img_sthv2 ...`` is
+``python -m util_scripts.vid2img_sthv2 ...``, and so on. Argument parsing lives in this package
+only: the rest of the library takes explicit arguments.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: Sub-command -> the module whose ``main(argv) -> int`` runs it.
+COMMANDS: dict[str, str] = {
+    "demo": "strg.cli.demo",
+    "synth": "strg.cli.synth",
+    "vid2img_sthv2": "strg.cli.vid2img_sthv2",
+    "sthv2_json": "strg.cli.sthv2_json",
+}
+
+USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a sub-command; returns its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        print("\n".join(f"  {name:<14} python -m {module}" for name, module in COMMANDS.items()))
+        return 0 if argv else 2
+    command, rest = argv[0].replace("-", "_"), argv[1:]
+    if command not in COMMANDS:
+        print(f"strg: unknown command {argv[0]!r}; valid: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    return importlib.import_module(COMMANDS[command]).main(rest)

@@ -1,0 +1,5 @@
+import sys
+
+from strg.cli import main
+
+sys.exit(main())

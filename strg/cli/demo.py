@@ -1,0 +1,149 @@
+"""``strg demo``: the main job on the embedded data set, through the public commands.
+
+Every step is a public command run as a subprocess (an argument list, never a shell string) and is
+printed first, so the demo doubles as the recipe a user copies for a real data set. Steps whose
+output is already complete finish at once, so a rerun is cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the demo."""
+    parser = argparse.ArgumentParser(
+        prog="strg demo",
+        description=(
+            "Generate the embedded data set (Something-Something v2 layout), extract its frames "
+            "and "
+            "build the annotation JSON, with the same commands a user runs on the real data set."
+        ),
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("data/demo"),
+        help="where the data set and everything made from it go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--videos-per-class",
+        type=int,
+        default=30,
+        help="videos per class of the embedded data set (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="data set seed (default: %(default)s)")
+    parser.add_argument(
+        "--n_jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parallel workers for generation and extraction (default: %(default)s)",
+    )
+    return parser
+
+
+def _environment() -> dict[str, str]:
+    """The demo's environment: the checkout's ``util_scripts`` importable from any directory."""
+    environment = dict(os.environ)
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "util_scripts").is_dir():
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(checkout), environment.get("PYTHONPATH", "")])
+        )
+    return environment
+
+
+def run_step(title: str, command: list[str]) -> float:
+    """Print and run one public command; stop the demo with its exit status when it fails."""
+    print(
+        f"\n== {title}\n$ {shlex.join(['python' if c == sys.executable else c for c in command])}",
+        flush=True,
+    )
+    started = time.perf_counter()
+    completed = subprocess.run(command, check=False, env=_environment())
+    if completed.returncode != 0:
+        print(
+            f"demo: step '{title}' failed with exit status {completed.returncode}", file=sys.stderr
+        )
+        raise SystemExit(completed.returncode)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo pipeline; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    dataset = args.workdir / "sthv2"
+    frames = dataset / "frames"
+    annotation = args.workdir / "sthv2.json"
+    python = sys.executable
+    timings = {
+        "generate": run_step(
+            "1/3 generate the embedded data set",
+            [
+                python,
+                "-m",
+                "strg.synth",
+                "--out",
+                str(dataset),
+                "--videos-per-class",
+                str(args.videos_per_class),
+                "--seed",
+                str(args.seed),
+                "--workers",
+                str(args.n_jobs),
+            ],
+        ),
+        "extract frames": run_step(
+            "2/3 extract frames",
+            [
+                python,
+                "-m",
+                "util_scripts.vid2img_sthv2",
+                str(dataset / "videos"),
+                str(frames),
+                "--n_jobs",
+                str(args.n_jobs),
+            ],
+        ),
+        "annotation JSON": run_step(
+            "3/3 build the annotation JSON",
+            [
+                python,
+                "-m",
+                "util_scripts.sthv2_json",
+                str(dataset),
+                str(frames),
+                str(annotation),
+            ],
+        ),
+    }
+    report(annotation, dataset, timings)
+    return 0
+
+
+def report(annotation_path: Path, dataset: Path, timings: dict[str, float]) -> None:
+    """Print what the pipeline produced."""
+    annotation = json.loads(annotation_path.read_text(encoding="utf-8"))
+    boxes = json.loads((dataset / "bounding_box_smthsmth.json").read_text(encoding="utf-8"))
+    subsets: dict[str, list[int]] = {}
+    for entry in annotation["database"].values():
+        segment = entry["annotations"]["segment"]
+        subsets.setdefault(entry["subset"], []).append(segment[1] - segment[0])
+    n_boxes = sum(len(frame["labels"]) for frames in boxes.values() for frame in frames)
+    print("\n== report")
+    print(f"classes: {len(annotation['labels'])}")
+    for subset, lengths in subsets.items():
+        print(
+            f"{subset:<11} {len(lengths):>5} videos, {sum(lengths):>7} frames "
+            f"({min(lengths)}-{max(lengths)} per video)"
+        )
+    print(f"boxes: {n_boxes} in {len(boxes)} videos ({dataset / 'bounding_box_smthsmth.json'})")
+    print("time: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items()))
+    print(f"annotation JSON for training: {annotation_path}")

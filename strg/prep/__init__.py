@@ -1,0 +1,1 @@
+"""Data preparation: frame extraction, annotation builders, region proposals."""

@@ -1,0 +1,96 @@
+"""Extracting the frames of many videos in parallel, resumably, with a failure summary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from strg.prep.ffmpeg import extract_frames_command, run
+from strg.prep.frames import count_frames, is_complete, partial_dir
+
+
+@dataclass(frozen=True)
+class ExtractionJob:
+    """One video and the folder its frames go to."""
+
+    video: Path
+    output_dir: Path
+
+
+@dataclass
+class ExtractionReport:
+    """What a run did: folders written, folders already complete, and failures with reasons."""
+
+    extracted: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A few lines for the console: counts, then every failure with its reason."""
+        lines = [
+            f"extracted {len(self.extracted)}, already complete {len(self.skipped)}, "
+            f"failed {len(self.failed)}"
+        ]
+        lines += [f"  FAILED {video}: {reason}" for video, reason in self.failed]
+        return "\n".join(lines)
+
+
+def _last_lines(text: str, count: int = 2) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) if lines else "no message"
+
+
+def extract_video(job: ExtractionJob, name_pattern: str, short_side: int) -> tuple[str, str]:
+    """Extract one video's frames. Returns ("extracted" | "skipped" | "failed", reason)."""
+    if is_complete(job.output_dir):
+        return "skipped", ""
+    if not job.video.is_file():
+        return "failed", "video file is missing"
+    if not os.access(job.video, os.R_OK):
+        return "failed", "video file is not readable"
+    partial = partial_dir(job.output_dir)
+    shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run: redo it
+    try:
+        partial.mkdir(parents=True)
+    except OSError as error:
+        return "failed", f"cannot create {partial}: {error.strerror}"
+    result = run(extract_frames_command(job.video, partial, name_pattern, short_side))
+    if result.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        return "failed", f"ffmpeg exited with {result.returncode}: {_last_lines(result.stderr)}"
+    if count_frames(partial) == 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        return "failed", f"ffmpeg decoded no frames: {_last_lines(result.stderr)}"
+    if job.output_dir.is_dir():  # an empty folder under the final name: replace it
+        job.output_dir.rmdir()
+    os.replace(partial, job.output_dir)
+    return "extracted", ""
+
+
+def extract_all(
+    jobs: list[ExtractionJob],
+    name_pattern: str,
+    short_side: int,
+    n_jobs: int,
+    progress: bool = True,
+) -> ExtractionReport:
+    """Extract every job with ``n_jobs`` ffmpeg processes at a time; never stops at a failure."""
+    report = ExtractionReport()
+    bar = tqdm(total=len(jobs), desc="extracting frames", unit="video", disable=not progress)
+    with ThreadPoolExecutor(max_workers=max(n_jobs, 1)) as pool:
+        outcomes = pool.map(lambda job: extract_video(job, name_pattern, short_side), jobs)
+        for job, (status, reason) in zip(jobs, outcomes, strict=True):
+            if status == "extracted":
+                report.extracted.append(job.output_dir)
+            elif status == "skipped":
+                report.skipped.append(job.output_dir)
+            else:
+                report.failed.append((job.video, reason))
+            bar.update()
+    bar.close()
+    return report

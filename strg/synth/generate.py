@@ -1,0 +1,252 @@
+"""Generating the embedded data set in the official Something-Something v2 layout.
+
+``DIR/videos/<id>.webm`` (VP9, 12 fps, height 240), ``DIR/something-something-v2-labels.json``,
+``DIR/something-something-v2-{train,validation,test}.json`` and the Something-Else box file
+``DIR/bounding_box_smthsmth.json``. ``DIR/synth_config.json`` is written last and records the
+options; it marks a complete data set, so a rerun with the same options does nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from strg import __version__
+from strg.atomic import write_json_atomic
+from strg.synth.actions import ACTION_CLASSES
+from strg.synth.clip import fill_template, make_clip
+from strg.synth.encode import write_webm
+
+PREFIX = "something-something-v2"
+LABELS_FILE = f"{PREFIX}-labels.json"
+SUBSET_FILES = {
+    "train": f"{PREFIX}-train.json",
+    "validation": f"{PREFIX}-validation.json",
+    "test": f"{PREFIX}-test.json",
+}
+BOXES_FILE = "bounding_box_smthsmth.json"
+CONFIG_FILE = "synth_config.json"
+VIDEO_DIR = "videos"
+
+
+class SynthError(RuntimeError):
+    """The data set cannot be generated as asked (the message says why and where)."""
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    """What determines the generated data set; the same options give the same files."""
+
+    videos_per_class: int = 30
+    seed: int = 0
+    min_frames: int = 36
+    max_frames: int = 48
+    val_fraction: float = 0.2
+    test_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.videos_per_class < 1:
+            raise SynthError(f"--videos-per-class must be >= 1, got {self.videos_per_class}")
+        if self.seed < 0:
+            raise SynthError(f"--seed must be >= 0, got {self.seed}")
+        if not 8 <= self.min_frames <= self.max_frames:
+            raise SynthError(
+                f"need 8 <= --min-frames <= --max-frames, got {self.min_frames}, {self.max_frames}"
+            )
+        if not (
+            self.val_fraction >= 0
+            and self.test_fraction >= 0
+            and self.val_fraction + self.test_fraction < 1
+        ):
+            raise SynthError("validation and test fractions must be >= 0 and sum to less than 1")
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    """One video to make: its id, class, number within the class (its seed) and subset."""
+
+    video_id: str
+    class_index: int
+    number: int
+    subset: str
+
+
+def split_sizes(
+    videos_per_class: int, val_fraction: float, test_fraction: float
+) -> tuple[int, int, int]:
+    """(train, validation, test) videos per class; at least one training video, and one
+    validation video as soon as there are two."""
+    n_val = int(videos_per_class * val_fraction + 0.5)
+    n_test = int(videos_per_class * test_fraction + 0.5)
+    if videos_per_class >= 2 and n_val == 0 and val_fraction > 0:
+        n_val = 1
+    while videos_per_class - n_val - n_test < 1:
+        if n_test > 0:
+            n_test -= 1
+        else:
+            n_val -= 1
+    return videos_per_class - n_val - n_test, n_val, n_test
+
+
+def plan_videos(options: SynthOptions) -> list[VideoPlan]:
+    """Every video of the data set, with ids shuffled so that an id says nothing about its class."""
+    n_classes = len(ACTION_CLASSES)
+    total = n_classes * options.videos_per_class
+    ids = np.random.default_rng(options.seed).permutation(total) + 1
+    n_train, n_val, _ = split_sizes(
+        options.videos_per_class, options.val_fraction, options.test_fraction
+    )
+    plans = []
+    for class_index in range(n_classes):
+        for number in range(options.videos_per_class):
+            subset = (
+                "train"
+                if number < n_train
+                else "validation"
+                if number < n_train + n_val
+                else "test"
+            )
+            video_id = str(int(ids[class_index * options.videos_per_class + number]))
+            plans.append(VideoPlan(video_id, class_index, number, subset))
+    return plans
+
+
+def _make_video(job: tuple[VideoPlan, SynthOptions, str]) -> dict[str, Any]:
+    """Render and encode one video; return its annotation entries (runs in a worker process)."""
+    plan, options, video_dir = job
+    seed = np.random.SeedSequence([options.seed, plan.class_index, plan.number])
+    clip = make_clip(plan.class_index, seed, options.min_frames, options.max_frames)
+    write_webm(Path(video_dir) / f"{plan.video_id}.webm", clip.frames)
+    order = sorted(
+        range(len(clip.objects)),
+        key=lambda k: (
+            clip.objects[k].standard_category == "hand",
+            clip.objects[k].standard_category,
+        ),
+    )
+    frames = []
+    for t, frame_boxes in enumerate(clip.boxes):
+        labels = [
+            {
+                "box2d": dict(zip(("x1", "y1", "x2", "y2"), frame_boxes[k], strict=True)),
+                "category": clip.objects[k].category,
+                "standard_category": clip.objects[k].standard_category,
+            }
+            for k in order
+            if frame_boxes[k] is not None
+        ]
+        frames.append(
+            {
+                "name": f"{plan.video_id}/{t + 1:04d}.jpg",
+                "labels": labels,
+                "gt_placeholders": clip.placeholders,
+                "nr_instances": len(labels),
+            }
+        )
+    template = ACTION_CLASSES[plan.class_index].template
+    return {
+        "annotation": {
+            "id": plan.video_id,
+            "label": fill_template(template, clip.placeholders),
+            "template": template,
+            "placeholders": clip.placeholders,
+        },
+        "frames": frames,
+    }
+
+
+def _config_record(options: SynthOptions) -> dict[str, Any]:
+    return {
+        "generator": "strg.synth",
+        "version": __version__,
+        "options": dataclasses.asdict(options),
+        "classes": [action.template for action in ACTION_CLASSES],
+    }
+
+
+def _prepare_output(out_dir: Path, record: dict[str, Any], overwrite: bool) -> bool:
+    """Create ``out_dir``; return False when it already holds this very data set."""
+    config_path = out_dir / CONFIG_FILE
+    if config_path.is_file():
+        existing = json.loads(config_path.read_text(encoding="utf-8"))
+        if existing == record and not overwrite:
+            return False
+        if not overwrite:
+            raise SynthError(
+                f"{out_dir} already holds an embedded data set made with other options "
+                f"({existing.get('options')}); pass --overwrite or choose another --out"
+            )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        config_path.unlink(missing_ok=True)  # the data set is incomplete from here on
+        if overwrite and (out_dir / VIDEO_DIR).exists():
+            shutil.rmtree(out_dir / VIDEO_DIR)
+        (out_dir / VIDEO_DIR).mkdir(exist_ok=True)
+    except OSError as error:
+        raise SynthError(f"cannot write the data set into {out_dir}: {error.strerror}") from error
+    if not os.access(out_dir / VIDEO_DIR, os.W_OK):
+        raise SynthError(f"cannot write the data set into {out_dir / VIDEO_DIR}: permission denied")
+    return True
+
+
+def generate_dataset(
+    out_dir: Path,
+    options: SynthOptions,
+    workers: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> bool:
+    """Generate the data set into ``out_dir``. Returns False when it was already there."""
+    out_dir = Path(out_dir)
+    record = _config_record(options)
+    if not _prepare_output(out_dir, record, overwrite):
+        return False
+    plans = plan_videos(options)
+    jobs = [(plan, options, str(out_dir / VIDEO_DIR)) for plan in plans]
+    workers = workers or os.cpu_count() or 1
+    bar = tqdm(total=len(jobs), desc="synth videos", unit="video", disable=not progress)
+    results: list[dict[str, Any]] = []
+    if workers == 1:
+        for job in jobs:
+            results.append(_make_video(job))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(_make_video, jobs, chunksize=4):
+                results.append(result)
+                bar.update()
+    bar.close()
+    _write_annotations(out_dir, plans, results)
+    write_json_atomic(out_dir / CONFIG_FILE, record, indent=2)
+    return True
+
+
+def _write_annotations(
+    out_dir: Path, plans: list[VideoPlan], results: list[dict[str, Any]]
+) -> None:
+    labels = {action.name: str(index) for index, action in enumerate(ACTION_CLASSES)}
+    write_json_atomic(out_dir / LABELS_FILE, labels, indent=1)
+    by_subset: dict[str, list[dict[str, Any]]] = {subset: [] for subset in SUBSET_FILES}
+    for plan, result in sorted(
+        zip(plans, results, strict=True), key=lambda pair: int(pair[0].video_id)
+    ):
+        entry = result["annotation"] if plan.subset != "test" else {"id": plan.video_id}
+        by_subset[plan.subset].append(entry)
+    for subset, file_name in SUBSET_FILES.items():
+        write_json_atomic(out_dir / file_name, by_subset[subset], indent=1)
+    boxes = {
+        plan.video_id: result["frames"]
+        for plan, result in sorted(
+            zip(plans, results, strict=True), key=lambda pair: int(pair[0].video_id)
+        )
+    }
+    write_json_atomic(out_dir / BOXES_FILE, boxes)
