@@ -1,0 +1,1 @@
+"""Data: annotation records, frame readers, the proposal store, samplers, transforms, collate."""
