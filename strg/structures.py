@@ -11,6 +11,10 @@ clip: the pixel in column ``c`` covers ``[c, c + 1)``, so a box around columns 1
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import torch
+
 #: File-name patterns of the supported frame layouts, keyed by a short name.
 FRAME_NAME_PATTERNS: dict[str, str] = {
     "image": "image_{:05d}.jpg",  # 3D-ResNets-PyTorch (Kinetics, UCF-101, HMDB-51, ...)
@@ -34,3 +38,75 @@ def frame_file_name(index: int, pattern: str = "image", video_id: str = "") -> s
         valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
         raise ValueError(f"unknown frame name pattern {pattern!r}; valid: {valid}") from None
     return template.format(index + 1, video_id=video_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Clips and batches: what the data loader hands to the model.
+
+
+@dataclass
+class Clip:
+    """One transformed clip of one video.
+
+    ``frames`` C×T×H×W float32 (normalised); ``boxes`` T'×N×4 float32 XYXY in pixels of the
+    transformed clip, one box set per backbone feature step (zero where masked); ``box_mask`` T'×N
+    bool (True for a real box); both ``None`` when the data set has no proposals. ``target`` is
+    the class index (``-1`` when unlabelled) or a K float multi-hot vector (multi-label data sets).
+    ``frame_indices`` are the 0-based sampled frames (T); ``segment`` is ``[first, last + 1)`` in
+    the 1-based frame numbers of the result JSON.
+    """
+
+    frames: torch.Tensor
+    target: int | torch.Tensor
+    video_id: str
+    frame_indices: list[int]
+    boxes: torch.Tensor | None = None
+    box_mask: torch.Tensor | None = None
+
+    @property
+    def segment(self) -> list[int]:
+        return [min(self.frame_indices) + 1, max(self.frame_indices) + 2]
+
+
+@dataclass
+class Batch:
+    """Clips of several videos stacked along B (all clips of every video of the loader's batch).
+
+    ``frames`` B×C×T×H×W; ``boxes`` B×T'×N×4 and ``box_mask`` B×T'×N (or ``None``); ``targets``
+    B int64 or B×K float32; ``video_index`` B int64, the position in ``video_ids`` of each clip's
+    video (clips of one video are adjacent, for averaging scores over a video's clips);
+    ``segments`` B pairs ``[start, end)`` (1-based frames); ``skipped`` the unreadable videos that
+    were replaced in this batch under the loader's explicit skip option, as ``(video_id, reason)``.
+    """
+
+    frames: torch.Tensor
+    targets: torch.Tensor
+    video_ids: list[str]
+    video_index: torch.Tensor
+    segments: list[list[int]]
+    boxes: torch.Tensor | None = None
+    box_mask: torch.Tensor | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+    def pin_memory(self) -> Batch:
+        """Page-lock the tensors (DataLoader's ``pin_memory=True`` calls this)."""
+        return self._map(lambda tensor: tensor.pin_memory())
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
+        """The same batch with every tensor on ``device``."""
+        return self._map(lambda tensor: tensor.to(device, non_blocking=non_blocking))
+
+    def _map(self, function) -> Batch:
+        return Batch(
+            frames=function(self.frames),
+            targets=function(self.targets),
+            video_ids=self.video_ids,
+            video_index=function(self.video_index),
+            segments=self.segments,
+            boxes=None if self.boxes is None else function(self.boxes),
+            box_mask=None if self.box_mask is None else function(self.box_mask),
+            skipped=self.skipped,
+        )

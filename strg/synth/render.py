@@ -167,7 +167,7 @@ def render_frame(
 
 
 def _erode(mask: np.ndarray) -> np.ndarray:
-    """Pixels of ``mask`` whose 8 neighbours are all in ``mask`` (the array's border counts as in)."""
+    """Pixels of ``mask`` whose 8 neighbours are all in it (the array's border counts as in)."""
     padded = np.pad(mask, 1, mode="edge")
     height, width = mask.shape
     eroded = mask.copy()
