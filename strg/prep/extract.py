@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,27 +46,48 @@ def _last_lines(text: str, count: int = 2) -> str:
     return " | ".join(lines[-count:]) if lines else "no message"
 
 
-def extract_video(job: ExtractionJob, name_pattern: str, short_side: int) -> tuple[str, str]:
+def check_video(video: Path) -> str:
+    """Why ``video`` cannot be read ("" when it can)."""
+    if not video.is_file():
+        return "video file is missing"
+    if not os.access(video, os.R_OK):
+        return "video file is not readable"
+    return ""
+
+
+def extract_to(
+    video: Path, directory: Path, name_pattern: str, short_side: int, fps: float | None = None
+) -> str:
+    """Extract every frame of ``video`` into the fresh folder ``directory`` (replacing whatever
+    is there). Returns "" on success, else the reason (and ``directory`` is removed)."""
+    shutil.rmtree(directory, ignore_errors=True)  # left by an interrupted run: redo it
+    try:
+        directory.mkdir(parents=True)
+    except OSError as error:
+        return f"cannot create {directory}: {error.strerror}"
+    result = run(extract_frames_command(video, directory, name_pattern, short_side, fps=fps))
+    if result.returncode != 0:
+        shutil.rmtree(directory, ignore_errors=True)
+        return f"ffmpeg exited with {result.returncode}: {_last_lines(result.stderr)}"
+    if count_frames(directory) == 0:
+        shutil.rmtree(directory, ignore_errors=True)
+        return f"ffmpeg decoded no frames: {_last_lines(result.stderr)}"
+    return ""
+
+
+def extract_video(
+    job: ExtractionJob, name_pattern: str, short_side: int, fps: float | None = None
+) -> tuple[str, str]:
     """Extract one video's frames. Returns ("extracted" | "skipped" | "failed", reason)."""
     if is_complete(job.output_dir):
         return "skipped", ""
-    if not job.video.is_file():
-        return "failed", "video file is missing"
-    if not os.access(job.video, os.R_OK):
-        return "failed", "video file is not readable"
+    problem = check_video(job.video)
+    if problem:
+        return "failed", problem
     partial = partial_dir(job.output_dir)
-    shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run: redo it
-    try:
-        partial.mkdir(parents=True)
-    except OSError as error:
-        return "failed", f"cannot create {partial}: {error.strerror}"
-    result = run(extract_frames_command(job.video, partial, name_pattern, short_side))
-    if result.returncode != 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        return "failed", f"ffmpeg exited with {result.returncode}: {_last_lines(result.stderr)}"
-    if count_frames(partial) == 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        return "failed", f"ffmpeg decoded no frames: {_last_lines(result.stderr)}"
+    problem = extract_to(job.video, partial, name_pattern, short_side, fps)
+    if problem:
+        return "failed", problem
     if job.output_dir.is_dir():  # an empty folder under the final name: replace it
         job.output_dir.rmdir()
     os.replace(partial, job.output_dir)
@@ -78,12 +100,30 @@ def extract_all(
     short_side: int,
     n_jobs: int,
     progress: bool = True,
+    fps: float | None = None,
 ) -> ExtractionReport:
     """Extract every job with ``n_jobs`` ffmpeg processes at a time; never stops at a failure."""
+    return run_jobs(
+        jobs,
+        lambda job: extract_video(job, name_pattern, short_side, fps),
+        n_jobs,
+        progress=progress,
+    )
+
+
+def run_jobs(
+    jobs: list[ExtractionJob],
+    work: Callable[[ExtractionJob], tuple[str, str]],
+    n_jobs: int,
+    progress: bool = True,
+    description: str = "extracting frames",
+) -> ExtractionReport:
+    """Run ``work`` (returning ("extracted" | "skipped" | "failed", reason)) on every job with
+    ``n_jobs`` threads; never stops at a failure."""
     report = ExtractionReport()
-    bar = tqdm(total=len(jobs), desc="extracting frames", unit="video", disable=not progress)
+    bar = tqdm(total=len(jobs), desc=description, unit="video", disable=not progress)
     with ThreadPoolExecutor(max_workers=max(n_jobs, 1)) as pool:
-        outcomes = pool.map(lambda job: extract_video(job, name_pattern, short_side), jobs)
+        outcomes = pool.map(work, jobs)
         for job, (status, reason) in zip(jobs, outcomes, strict=True):
             if status == "extracted":
                 report.extracted.append(job.output_dir)

@@ -37,13 +37,24 @@ def short_side_filter(size: int) -> str:
 
 
 def extract_frames_command(
-    video: Path, output_dir: Path, name_pattern: str, short_side: int, jpeg_quality: int = 2
+    video: Path,
+    output_dir: Path,
+    name_pattern: str,
+    short_side: int,
+    jpeg_quality: int = 2,
+    fps: float | None = None,
 ) -> list[str]:
     """The ffmpeg argument list writing every frame of ``video`` as JPEG into ``output_dir``.
 
     Frames are numbered from 1 by ``name_pattern`` (``%06d.jpg`` or ``image_%05d.jpg``); the
     shorter side is scaled to ``short_side``; ``jpeg_quality`` is ffmpeg's ``-q:v`` (2 = best).
+    ``fps`` (when given) resamples to that rate with ffmpeg's ``fps`` filter, which keeps or
+    repeats source frames (the original's ``minterpolate`` synthesises new frames by motion
+    interpolation, at a hundredth of the speed).
     """
+    video_filter = short_side_filter(short_side)
+    if fps is not None:
+        video_filter = f"fps={fps:g},{video_filter}"
     return [
         require_executable("ffmpeg"),
         "-nostdin",
@@ -55,10 +66,27 @@ def extract_frames_command(
         "-threads",
         "1",
         "-vf",
-        short_side_filter(short_side),
+        video_filter,
         "-q:v",
         str(jpeg_quality),
         image_pattern(output_dir, name_pattern),
+    ]
+
+
+def probe_command(video: Path, entries: str) -> list[str]:
+    """The ffprobe argument list printing ``entries`` (e.g. ``stream=avg_frame_rate``) of the
+    first video stream, one value per line."""
+    return [
+        require_executable("ffprobe"),
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        entries,
+        "-of",
+        "default=noprint_wrappers=1:nokey=1",
+        str(video.resolve()),
     ]
 
 

@@ -173,14 +173,23 @@ def _config_record(options: SynthOptions) -> dict[str, Any]:
     }
 
 
-def _prepare_output(out_dir: Path, record: dict[str, Any], overwrite: bool) -> bool:
-    """Create ``out_dir``; return False when it already holds this very data set."""
+def _prepare_output(
+    out_dir: Path, record: dict[str, Any], overwrite: bool, expected: list[Path]
+) -> bool:
+    """Create ``out_dir``; return False when it already holds this very data set, complete.
+
+    A data set made with the same options but missing some of the ``expected`` files (deleted by
+    hand, say) is made again; one made with other options is refused unless ``overwrite``.
+    """
     config_path = out_dir / CONFIG_FILE
     if config_path.is_file():
-        existing = json.loads(config_path.read_text(encoding="utf-8"))
-        if existing == record and not overwrite:
+        try:
+            existing = json.loads(config_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            existing = {"options": f"unreadable {config_path}"}
+        if existing == record and not overwrite and all(path.is_file() for path in expected):
             return False
-        if not overwrite:
+        if existing != record and not overwrite:
             raise SynthError(
                 f"{out_dir} already holds an embedded data set made with other options "
                 f"({existing.get('options')}); pass --overwrite or choose another --out"
@@ -208,9 +217,11 @@ def generate_dataset(
     """Generate the data set into ``out_dir``. Returns False when it was already there."""
     out_dir = Path(out_dir)
     record = _config_record(options)
-    if not _prepare_output(out_dir, record, overwrite):
-        return False
     plans = plan_videos(options)
+    expected = [out_dir / name for name in (LABELS_FILE, BOXES_FILE, *SUBSET_FILES.values())]
+    expected += [out_dir / VIDEO_DIR / f"{plan.video_id}.webm" for plan in plans]
+    if not _prepare_output(out_dir, record, overwrite, expected):
+        return False
     jobs = [(plan, options, str(out_dir / VIDEO_DIR)) for plan in plans]
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(jobs), desc="synth videos", unit="video", disable=not progress)

@@ -73,6 +73,13 @@ def test_rerun_with_same_options_does_nothing_and_other_options_are_refused(tmp_
     assert str(out) in other.stderr and "--overwrite" in other.stderr
     assert {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()} == stamps
 
+    lost = next((out / "videos").glob("*.webm"))
+    lost_frames = decode(lost)
+    lost.unlink()
+    repaired = run_command(args)
+    assert repaired.returncode == 0 and "wrote" in repaired.stdout
+    np.testing.assert_array_equal(decode(lost), lost_frames)
+
 
 def test_an_output_directory_that_cannot_be_created_is_named(tmp_path: Path) -> None:
     blocker = tmp_path / "a file"
