@@ -1,0 +1,1 @@
+"""Evaluation: ground truth and result files, top-k accuracy, Charades mAP."""
