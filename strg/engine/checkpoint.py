@@ -1,0 +1,72 @@
+"""Checkpoints ``save_{epoch}.pth``: written atomically, read without running code.
+
+A checkpoint is a dict with ``epoch`` (the finished epoch), ``arch`` (``"resnet-50"``),
+``state_dict`` (the unwrapped model: no ``module.`` prefix), ``optimizer``, ``scheduler``,
+``scaler`` and ``config`` (the run's configuration as plain JSON-able values). Every value is a
+tensor, a number, a string or a container of those, so ``torch.load(..., weights_only=True)``
+reads it; a file that needs arbitrary objects to unpickle is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from strg.atomic import atomic_path
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used as asked (the message names the file and the reason)."""
+
+
+def checkpoint_path(result_path: Path, epoch: int) -> Path:
+    """``result_path/save_{epoch}.pth``, the original's name."""
+    return Path(result_path) / f"save_{epoch}.pth"
+
+
+def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
+    """Write ``checkpoint`` to ``path`` atomically: a crash leaves the old file or none, never half.
+
+    The file is written beside ``path`` and renamed over it once complete and flushed to disk.
+    """
+    with atomic_path(path) as temporary, temporary.open("wb") as handle:
+        torch.save(checkpoint, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint (or a bare state dict) with ``weights_only=True``, on the CPU."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else "unpickling failed"
+        )
+        raise CheckpointError(
+            f"refused to load {path}: it needs more than tensors and plain values to unpickle "
+            f"(weights_only=True): {first_line}"
+        ) from error
+    except (RuntimeError, EOFError, KeyError, ValueError, OSError) as error:
+        raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error
+    if not isinstance(loaded, dict):
+        raise CheckpointError(f"{path} holds a {type(loaded).__name__}, not a checkpoint dict")
+    return loaded
+
+
+def check_arch(path: Path, checkpoint: dict[str, Any], arch: str) -> None:
+    """Refuse to resume a checkpoint of another architecture, saying which options to pass."""
+    saved = checkpoint.get("arch")
+    if saved is not None and saved != arch:
+        model, _, depth = str(saved).rpartition("-")
+        raise CheckpointError(
+            f"{path} was trained as {saved!r} but this run builds {arch!r}; resume it with "
+            f"--model {model} --model_depth {depth}"
+        )
