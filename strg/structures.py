@@ -69,6 +69,16 @@ class Clip:
 
 
 @dataclass
+class VideoItem:
+    """What the data set returns for one video: its clips (one in training; every temporal clip ×
+    spatial view in evaluation), and the unreadable videos it stands in for under the explicit
+    skip option, as ``(video_id, reason)``."""
+
+    clips: list[Clip]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Batch:
     """Clips of several videos stacked along B (all clips of every video of the loader's batch).
 

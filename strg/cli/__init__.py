@@ -16,6 +16,17 @@ COMMANDS: dict[str, str] = {
     "synth": "strg.cli.synth",
     "vid2img_sthv2": "strg.cli.vid2img_sthv2",
     "sthv2_json": "strg.cli.sthv2_json",
+    "generate_video_jpgs": "strg.cli.generate_video_jpgs",
+    "generate_video_hdf5": "strg.cli.generate_video_hdf5",
+    "kinetics_json": "strg.cli.kinetics_json",
+    "ucf101_json": "strg.cli.ucf101_json",
+    "hmdb51_json": "strg.cli.hmdb51_json",
+    "mit_json": "strg.cli.mit_json",
+    "add_fps_into_activitynet_json": "strg.cli.add_fps_into_activitynet_json",
+    "sthv1_json": "strg.cli.sthv1_json",
+    "charades_json": "strg.cli.charades_json",
+    "extract_proposals": "strg.cli.extract_proposals",
+    "import_boxes": "strg.cli.import_boxes",
 }
 
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"

@@ -36,3 +36,17 @@ def partial_dir(output_dir: Path) -> Path:
 def is_complete(output_dir: Path) -> bool:
     """Whether ``output_dir`` holds a finished extraction (a non-empty frame folder)."""
     return count_frames(output_dir) > 0
+
+
+def frame_pattern_of(directory: Path) -> str:
+    """The frame-name layout (a key of ``FRAME_NAME_PATTERNS``) of the frames in ``directory``:
+    the one whose first frame exists. A FileNotFoundError naming the folder otherwise."""
+    from strg.structures import FRAME_NAME_PATTERNS, frame_file_name
+
+    for pattern in FRAME_NAME_PATTERNS:
+        if (directory / frame_file_name(0, pattern, video_id=directory.name)).is_file():
+            return pattern
+    names = ", ".join(
+        frame_file_name(0, pattern, video_id=directory.name) for pattern in FRAME_NAME_PATTERNS
+    )
+    raise FileNotFoundError(f"no first frame in {directory} (looked for {names})")

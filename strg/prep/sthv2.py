@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strg.prep.annotation import AnnotationError
 from strg.prep.extract import ExtractionJob
 from strg.prep.frames import count_frames
 
@@ -25,8 +26,7 @@ CATEGORY_TXT = "category.txt"
 SUBSETS = {"train": "training", "validation": "validation", "test": "testing"}
 
 
-class AnnotationError(ValueError):
-    """An official annotation file is missing or malformed (the message names it)."""
+__all__ = ["AnnotationError", "BuildResult", "build_annotation", "read_class_names", "video_jobs"]
 
 
 def video_jobs(video_dir: Path, frame_dir: Path, extension: str = ".webm") -> list[ExtractionJob]:

@@ -49,7 +49,7 @@ class Payload:
 def test_a_checkpoint_that_would_run_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.pth"
     with path.open("wb") as handle:
-        pickle.dump({"state_dict": Payload()}, handle)
+        pickle.dump({"state_dict": Payload()}, handle, protocol=2)
     with pytest.raises(CheckpointError, match=r"refused to load .*evil\.pth"):
         load_checkpoint(path)
 
