@@ -1,0 +1,86 @@
+"""Region features: RoIAlign per feature time step, then max over the RoI grid.
+
+Boxes are float XYXY in continuous pixel coordinates of the input clip (``strg.structures``),
+one set per feature time step. ``spatial_scale`` is ``1 / backbone.spatial_stride``;
+``aligned=True`` because in continuous coordinates the centre of feature cell ``i`` sits at input
+pixel ``(i + 0.5) * stride``, which is what aligned RoIAlign assumes.
+"""
+
+from __future__ import annotations
+
+import torch
+from torchvision.ops import roi_align
+
+
+def check_boxes(boxes: torch.Tensor, valid: torch.Tensor, steps: int | None = None) -> None:
+    """Raise a ValueError unless ``boxes`` is ``B×T'×N×4`` XYXY and ``valid`` is ``B×T'×N`` bool.
+
+    ``steps`` is the expected T' (the feature map's). Valid boxes must have ``x1 <= x2`` and
+    ``y1 <= y2``, which catches XYWH and swapped layouts in most real data.
+    """
+    if boxes.dim() != 4 or boxes.shape[-1] != 4:
+        raise ValueError(f"boxes must be B×T'×N×4 (x1, y1, x2, y2), got {tuple(boxes.shape)}")
+    if valid.shape != boxes.shape[:3] or valid.dtype != torch.bool:
+        raise ValueError(
+            f"valid must be a bool B×T'×N mask matching boxes {tuple(boxes.shape)}, "
+            f"got {valid.dtype} {tuple(valid.shape)}"
+        )
+    if steps is not None and boxes.shape[1] != steps:
+        raise ValueError(
+            f"boxes have T'={boxes.shape[1]} steps {tuple(boxes.shape)} but the feature map has "
+            f"T'={steps}; give one box set per feature time step"
+        )
+    vb = boxes[valid]
+    if vb.numel() and (not torch.isfinite(vb).all() or (vb[:, 2:] < vb[:, :2]).any()):
+        bad = vb[(vb[:, 2:] < vb[:, :2]).any(dim=1) | ~torch.isfinite(vb).all(dim=1)][0]
+        raise ValueError(
+            f"valid boxes must be finite XYXY with x1 <= x2 and y1 <= y2; got {bad.tolist()}"
+        )
+
+
+def region_features(
+    features: torch.Tensor,
+    boxes: torch.Tensor,
+    valid: torch.Tensor,
+    spatial_scale: float,
+    output_size: int = 7,
+) -> torch.Tensor:
+    """Pool one feature vector per box.
+
+    Args:
+        features: ``B×D×T'×H'×W'`` (already reduced to D channels: RoIAlign costs D).
+        boxes: ``B×T'×N×4`` XYXY in input-clip pixels; box (b, t, n) reads step t of clip b.
+        valid: ``B×T'×N`` bool; padded boxes are skipped and their rows are zero.
+        spatial_scale: feature cells per input pixel, ``1 / spatial_stride``.
+        output_size: RoIAlign grid (7×7 in the paper), max-pooled to one vector.
+
+    Returns:
+        ``B×M×D`` node features, ``M = T'·N``, node ``m = t·N + n``.
+    """
+    if features.dim() != 5:
+        raise ValueError(f"features must be B×D×T'×H'×W', got {tuple(features.shape)}")
+    b, d, steps, h, w = features.shape
+    check_boxes(boxes, valid, steps)
+    if boxes.shape[0] != b:
+        raise ValueError(
+            f"boxes {tuple(boxes.shape)} and features {tuple(features.shape)}: B differs"
+        )
+    n = boxes.shape[2]
+    # One image per (clip, step): index b·T' + t, matching the box's (b, t).
+    images = features.permute(0, 2, 1, 3, 4).reshape(b * steps, d, h, w)
+    image_index = torch.arange(b * steps, device=boxes.device).view(b, steps, 1).expand(b, steps, n)
+    rois = torch.cat([image_index[valid].unsqueeze(1).to(boxes.dtype), boxes[valid]], dim=1)
+    # torchvision's CPU roi_align has no bf16 kernel and the op is cheap once D is reduced.
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        pooled = roi_align(
+            images.float(),
+            rois.float(),
+            output_size,
+            spatial_scale,
+            sampling_ratio=-1,
+            aligned=True,
+        )
+    node = pooled.amax(dim=(2, 3)).to(features.dtype)  # max over the grid [paper]
+    out = features.new_zeros(b * steps * n, d)
+    out[valid.reshape(-1)] = node
+    return out.view(b, steps * n, d)
