@@ -1,0 +1,196 @@
+"""The training, validation and inference loops over batches of :class:`~strg.structures.Batch`.
+
+Every loop takes explicit arguments; :mod:`strg.engine.run` wires them from the options.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F  # noqa: N812 (the usual alias)
+from torch import nn
+from tqdm import tqdm
+
+from strg.engine.distributed import Process, all_reduce_sums
+from strg.engine.logs import TableLogger
+from strg.engine.schedule import LearningRateSchedule
+from strg.structures import Batch
+
+AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Autocast settings: ``amp`` is ``none``, ``bf16`` or ``fp16`` on ``device``."""
+
+    device: torch.device
+    amp: str = "none"
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """The autocast context of a forward pass (a no-op without AMP)."""
+        if self.amp == "none":
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.amp])
+
+
+def forward(model: nn.Module, batch: Batch, precision: Precision) -> torch.Tensor:
+    """Logits ``B×K`` (float32) of a batch already on the model's device."""
+    with precision.autocast():
+        if batch.boxes is None:
+            logits = model(batch.frames)
+        else:
+            logits = model(batch.frames, batch.boxes, batch.box_mask)
+    return logits.float()
+
+
+def loss_and_hits(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Mean loss of a batch and how many clips its top-1 class gets right.
+
+    Single-label targets (B int64): cross-entropy, hit when the top class is the target.
+    Multi-label targets (B×K float): binary cross-entropy, hit when the top class is a positive.
+    """
+    top = logits.argmax(dim=1)
+    if targets.dim() == 1:
+        return F.cross_entropy(logits, targets), int((top == targets).sum())
+    loss = F.binary_cross_entropy_with_logits(logits, targets)
+    return loss, int(targets.gather(1, top[:, None]).gt(0).sum())
+
+
+@dataclass
+class EpochResult:
+    """Average loss and top-1 clip accuracy over the clips of all processes."""
+
+    loss: float
+    accuracy: float
+    clips: int
+
+
+def _progress(iterable: Iterable, process: Process, description: str, total: int) -> Iterable:
+    return tqdm(iterable, desc=description, total=total, disable=not process.is_main, leave=False)
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: torch.utils.data.DataLoader,
+    optimizer: torch.optim.Optimizer,
+    schedule: LearningRateSchedule,
+    epoch: int,
+    process: Process,
+    precision: Precision,
+    scaler: torch.amp.GradScaler | None = None,
+    accumulate_steps: int = 1,
+    eval_modules: Iterable[nn.Module] = (),
+    batch_log: TableLogger | None = None,
+    on_skipped: Callable[[list[tuple[str, str]]], None] | None = None,
+) -> EpochResult:
+    """One epoch of training; the rate is set by ``schedule`` before every optimiser step.
+
+    Gradients of ``accumulate_steps`` batches are summed (each loss divided by it) before a step;
+    a last, shorter group at the end of the epoch also steps.
+    """
+    model.train()
+    for module in eval_modules:  # frozen BatchNorm keeps its statistics
+        module.eval()
+    n_batches = len(loader)
+    steps_per_epoch = math.ceil(n_batches / accumulate_steps)
+    total_loss, total_hits, total_clips = 0.0, 0, 0
+    rate = schedule.apply(optimizer, epoch, 0)
+    optimizer.zero_grad(set_to_none=True)
+    batches = _progress(loader, process, f"train {epoch}", n_batches)
+    for number, batch in enumerate(batches, start=1):
+        if batch.skipped and on_skipped is not None:
+            on_skipped(batch.skipped)
+        batch = batch.to(process.device, non_blocking=True)
+        logits = forward(model, batch, precision)
+        loss, hits = loss_and_hits(logits, batch.targets)
+        scaled = loss / accumulate_steps
+        (scaler.scale(scaled) if scaler is not None else scaled).backward()
+        if number % accumulate_steps == 0 or number == n_batches:
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step = math.ceil(number / accumulate_steps)
+            if step < steps_per_epoch:
+                rate = schedule.apply(optimizer, epoch, step)
+        clips = len(batch)
+        loss_value = float(loss.detach())
+        total_loss += loss_value * clips
+        total_hits += hits
+        total_clips += clips
+        if batch_log is not None:
+            batch_log.log(
+                epoch=epoch,
+                batch=number,
+                iter=(epoch - 1) * n_batches + number,
+                loss=loss_value,
+                acc=hits / clips,
+                lr=rate,
+            )
+        if hasattr(batches, "set_postfix"):
+            batches.set_postfix(loss=f"{loss_value:.3f}", lr=f"{rate:.2e}")
+    loss_sum, hits_sum, clips_sum = all_reduce_sums([total_loss, total_hits, total_clips], process)
+    return EpochResult(loss_sum / max(clips_sum, 1), hits_sum / max(clips_sum, 1), int(clips_sum))
+
+
+@torch.no_grad()
+def validate_epoch(
+    model: nn.Module,
+    loader: torch.utils.data.DataLoader,
+    epoch: int,
+    process: Process,
+    precision: Precision,
+) -> EpochResult:
+    """Loss and top-1 accuracy over every validation clip (clip accuracy, as the original)."""
+    model.eval()
+    total_loss, total_hits, total_clips = 0.0, 0, 0
+    for batch in _progress(loader, process, f"val {epoch}", len(loader)):
+        batch = batch.to(process.device, non_blocking=True)
+        logits = forward(model, batch, precision)
+        loss, hits = loss_and_hits(logits, batch.targets)
+        total_loss += float(loss) * len(batch)
+        total_hits += hits
+        total_clips += len(batch)
+    loss_sum, hits_sum, clips_sum = all_reduce_sums([total_loss, total_hits, total_clips], process)
+    return EpochResult(loss_sum / max(clips_sum, 1), hits_sum / max(clips_sum, 1), int(clips_sum))
+
+
+@dataclass
+class VideoScores:
+    """Per-video class scores, and per-clip ones with their segments."""
+
+    videos: dict[str, torch.Tensor] = field(default_factory=dict)
+    clips: dict[str, list[tuple[list[int], torch.Tensor]]] = field(default_factory=dict)
+
+
+@torch.no_grad()
+def infer(
+    model: nn.Module,
+    loader: torch.utils.data.DataLoader,
+    process: Process,
+    precision: Precision,
+    multi_label: bool = False,
+) -> VideoScores:
+    """Class scores of every video: the mean of its clips' softmax, or for multi-label data the
+    max of their sigmoids (Charades' practice); per-clip scores are kept too."""
+    model.eval()
+    clip_scores: dict[str, list[tuple[list[int], torch.Tensor]]] = {}
+    for batch in _progress(loader, process, "inference", len(loader)):
+        batch = batch.to(process.device, non_blocking=True)
+        logits = forward(model, batch, precision)
+        scores = torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=1)
+        scores = scores.cpu()
+        for row, video_position in enumerate(batch.video_index.tolist()):
+            video_id = batch.video_ids[video_position]
+            clip_scores.setdefault(video_id, []).append((batch.segments[row], scores[row]))
+    videos = {}
+    for video_id, clips in clip_scores.items():
+        stacked = torch.stack([scores for _, scores in clips])
+        videos[video_id] = stacked.max(dim=0).values if multi_label else stacked.mean(dim=0)
+    return VideoScores(videos=videos, clips=clip_scores)

@@ -1,0 +1,56 @@
+"""Optional experiment tracking: TensorBoard (``--tensorboard``) and Weights & Biases (``--wandb``).
+
+Both are imported only when asked for, with a clear message when the package is missing. The
+learning rate logged is the real one (the original wrote the accuracy under ``train/lr``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from strg.engine.distributed import Process
+
+
+class Tracker:
+    """Scalars per epoch to the enabled backends, from rank 0 only."""
+
+    def __init__(self, args: argparse.Namespace, process: Process, begin_epoch: int) -> None:
+        self.writer: Any = None
+        self.wandb: Any = None
+        if not process.is_main:
+            return
+        if args.tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as error:
+                raise RuntimeError(
+                    "--tensorboard needs the tensorboard package: pip install 'strg[tensorboard]'"
+                ) from error
+            self.writer = SummaryWriter(log_dir=str(args.result_path), purge_step=begin_epoch)
+        if args.wandb:
+            try:
+                import wandb
+            except ImportError as error:
+                raise RuntimeError("--wandb needs the wandb package: pip install wandb") from error
+            self.wandb = wandb
+            wandb.init(config={k: str(v) for k, v in vars(args).items()}, dir=str(args.result_path))
+
+    def log_epoch(self, epoch: int, train: Any, validation: Any | None, lr: float) -> None:
+        """Log ``train/loss``, ``train/acc``, ``train/lr`` and ``val/loss``, ``val/acc``."""
+        scalars = {"train/loss": train.loss, "train/acc": train.accuracy, "train/lr": lr}
+        if validation is not None:
+            scalars.update({"val/loss": validation.loss, "val/acc": validation.accuracy})
+        if self.writer is not None:
+            for name, value in scalars.items():
+                self.writer.add_scalar(name, value, epoch)
+            self.writer.flush()
+        if self.wandb is not None:
+            self.wandb.log(scalars, step=epoch)
+
+    def close(self) -> None:
+        """Flush and close the backends."""
+        if self.writer is not None:
+            self.writer.close()
+        if self.wandb is not None:
+            self.wandb.finish()
