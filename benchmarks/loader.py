@@ -1,0 +1,203 @@
+"""Data-loading speed: clips/s from JPEG folders, HDF5 and direct WebM decoding, 0/1/2 workers.
+
+Beside our loader, a naive reference measured in the same run does what 3D-ResNets-PyTorch does:
+PIL open + RGB convert per frame, then per-frame transforms (RandomResizedCrop, flip, ToTensor,
+Normalize) and a stack. Both produce the same training clips (random resized crop + flip,
+normalised C×T×H×W float32). Frames are 256 pixels high (the Something-Something extraction).
+
+    python benchmarks/loader.py [--videos 8] [--frames 40] [--rounds 3] [--threads 1]
+
+The last line is ``jpg speed-up vs naive: N.NNx`` (32×224², 2 workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import functional as TF  # noqa: N812
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from strg.data.builder import build_video_dataset
+from strg.data.loader import build_loader
+from strg.data.spatial import mean_std, random_resized_crop_params
+from strg.data.temporal import TemporalCrop
+from strg.synth.encode import write_webm
+
+HEIGHT, WIDTH = 256, 341
+SIZES = ((16, 112), (32, 224))
+WORKERS = (0, 1, 2)
+SOURCES = ("jpg", "hdf5", "video")
+BATCH = 2
+
+
+def make_frames(video: int, n_frames: int) -> np.ndarray:
+    """Smooth moving shapes over a textured background (JPEG sizes like real frames)."""
+    rng = np.random.default_rng(video)
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
+    background = np.stack(
+        [(xx * 0.5 + video * 20) % 256, (yy * 0.7) % 256, (xx + yy) * 0.3 % 256], -1
+    )
+    background = (background + rng.normal(0, 8, background.shape)).clip(0, 255)
+    frames = np.empty((n_frames, HEIGHT, WIDTH, 3), dtype=np.uint8)
+    for t in range(n_frames):
+        frame = background.copy()
+        x, y = 20 + 4 * t, 40 + 2 * t
+        frame[y : y + 60, x : x + 80] = (220, 60, 40)
+        frames[t] = frame.astype(np.uint8)
+    return frames
+
+
+def build_data(root: Path, n_videos: int, n_frames: int) -> dict[str, Path]:
+    """The same frames as JPEG folders, HDF5 files and WebM videos, with their annotation JSONs."""
+    import h5py
+
+    database = {}
+    for video in range(n_videos):
+        video_id = f"v{video}"
+        frames = make_frames(video, n_frames)
+        folder = root / "jpg" / video_id
+        folder.mkdir(parents=True)
+        (root / "hdf5").mkdir(exist_ok=True)
+        (root / "video").mkdir(exist_ok=True)
+        blobs = []
+        for index, frame in enumerate(frames):
+            buffer = io.BytesIO()
+            Image.fromarray(frame).save(buffer, format="JPEG", quality=90)
+            blobs.append(buffer.getvalue())
+            (folder / f"image_{index + 1:05d}.jpg").write_bytes(buffer.getvalue())
+        with h5py.File(root / "hdf5" / f"{video_id}.hdf5", "w") as handle:
+            data = handle.create_dataset("video", (n_frames,), dtype=h5py.vlen_dtype(np.uint8))
+            for index, blob in enumerate(blobs):
+                data[index] = np.frombuffer(blob, dtype=np.uint8)
+        write_webm(root / "video" / f"{video_id}.webm", frames)
+        database[video_id] = {"subset": "training", "annotations": {"label": "a"}}
+    paths = {}
+    for file_type, segment in (("jpg", [1, n_frames + 1]), ("hdf5", [0, n_frames])):
+        for entry in database.values():
+            entry["annotations"]["segment"] = segment
+        paths[file_type] = root / f"{file_type}.json"
+        paths[file_type].write_text(json.dumps({"labels": ["a"], "database": database}))
+    paths["video"] = paths["jpg"]
+    return paths
+
+
+class NaiveDataset(Dataset):
+    """The original's path: PIL per frame, per-frame transforms, stack, permute."""
+
+    def __init__(self, root: Path, n_videos: int, n_frames: int, duration: int, size: int):
+        self.root, self.n_videos, self.n_frames = root, n_videos, n_frames
+        self.temporal = TemporalCrop(duration)
+        self.size = size
+        self.mean, self.std = mean_std("kinetics")
+
+    def __len__(self) -> int:
+        return self.n_videos
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        generator = torch.Generator().manual_seed(index)
+        (frame_indices,) = self.temporal(range(self.n_frames), generator)
+        images = []
+        for frame in frame_indices:
+            with Image.open(self.root / f"v{index}" / f"image_{frame + 1:05d}.jpg") as image:
+                images.append(image.convert("RGB"))
+        top, left, h, w = random_resized_crop_params(
+            HEIGHT, WIDTH, (0.25, 1.0), (0.75, 1 / 0.75), generator
+        )
+        flip = bool(torch.rand((), generator=generator) < 0.5)
+        clip = []
+        for image in images:
+            image = TF.resized_crop(image, top, left, h, w, [self.size, self.size])
+            if flip:
+                image = TF.hflip(image)
+            clip.append(TF.normalize(TF.to_tensor(image), self.mean, self.std))
+        return torch.stack(clip).permute(1, 0, 2, 3), 0
+
+
+def one_pass(loader: DataLoader) -> float:
+    """Clips/s over one pass of ``loader``."""
+    start, clips = time.perf_counter(), 0
+    for batch in loader:
+        clips += len(batch[0]) if isinstance(batch, list) else len(batch)
+    return clips / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--videos", type=int, default=8)
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes; the best counts")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads of the main process (0 workers); loader workers always use 1",
+    )
+    args = parser.parse_args()
+    # On a busy machine, OpenMP's multi-threaded copies stall for ~250 ms per call; workers run
+    # single-threaded anyway, so the main process does the same by default (both loaders).
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        started = time.perf_counter()
+        paths = build_data(root, args.videos, args.frames)
+        print(
+            f"data: {args.videos} videos × {args.frames} frames of {WIDTH}×{HEIGHT} "
+            f"({time.perf_counter() - started:.1f} s to make); batch {BATCH}, "
+            f"best of {args.rounds} interleaved passes after a warm-up; "
+            f"torch threads {torch.get_num_threads()}"
+        )
+        print(f"{'clip':>10} {'source':>8} " + " ".join(f"{w:>2} workers" for w in WORKERS))
+        speedup = None
+        for duration, size in SIZES:
+            label = f"{duration}×{size}²"
+            rates: dict[tuple[str, int], float] = {}
+            for workers in WORKERS:
+                loaders = {
+                    "naive": DataLoader(
+                        NaiveDataset(root / "jpg", args.videos, args.frames, duration, size),
+                        batch_size=BATCH,
+                        num_workers=workers,
+                        persistent_workers=workers > 0,
+                    )
+                }
+                for file_type in SOURCES:
+                    built = build_video_dataset(
+                        "train",
+                        paths[file_type],
+                        root / file_type,
+                        file_type=file_type,
+                        sample_size=size,
+                        sample_duration=duration,
+                    )
+                    loaders[file_type] = build_loader(
+                        built.dataset, BATCH, shuffle=True, n_threads=workers, pin_memory=False
+                    )
+                for loader in loaders.values():  # warm-up: start workers, fill caches
+                    one_pass(loader)
+                for _ in range(args.rounds):  # interleaved, best of the rounds
+                    for name, loader in loaders.items():
+                        rate = one_pass(loader)
+                        rates[(name, workers)] = max(rates.get((name, workers), 0.0), rate)
+                del loaders
+            for name in ("naive", *SOURCES):
+                row = " ".join(f"{rates[(name, w)]:10.1f}" for w in WORKERS)
+                print(f"{label:>10} {name:>8} {row}")
+            ratios = " ".join(f"{rates[('jpg', w)] / rates[('naive', w)]:9.2f}x" for w in WORKERS)
+            print(f"{label:>10} jpg/naive {ratios}")
+            speedup = rates[("jpg", 2)] / rates[("naive", 2)]
+        print(f"jpg speed-up vs naive: {speedup:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""DataLoader construction: reproducible order and augmentation with any number of workers.
+
+:class:`SeededSampler` draws each epoch's order from ``(seed, epoch)`` in the main process and
+hands every item its own seed (:func:`~strg.data.dataset.item_seed`), so the batches depend only on
+the run seed and the epoch, never on ``n_threads`` or on which worker loads what. Workers are also
+seeded from the run seed (Python ``random``, NumPy and torch) for any third-party code that
+draws from global state. Workers persist across epochs and batches are pinned for the GPU.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Sampler
+
+from strg.data.collate import VideoCollate
+from strg.data.dataset import VideoDataset, item_seed
+
+#: The stream of ``item_seed`` that draws the epoch order (item indices use 0, 1, ...).
+ORDER_STREAM = 2**32 - 1
+
+
+class SeededSampler(Sampler[tuple[int, int]]):
+    """Yields ``(index, item_seed)``; shuffled per epoch when ``shuffle``. Each iteration is one
+    epoch (counted from ``epoch``; :meth:`set_epoch` sets it). With ``num_replicas > 1`` rank
+    ``rank`` takes every ``num_replicas``-th item of the order, padded to equal length."""
+
+    def __init__(
+        self,
+        length: int,
+        seed: int = 0,
+        shuffle: bool = True,
+        epoch: int = 0,
+        num_replicas: int = 1,
+        rank: int = 0,
+    ) -> None:
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"rank must be in [0, {num_replicas}), got {rank}")
+        self.length, self.seed, self.shuffle = length, seed, shuffle
+        self.epoch, self.num_replicas, self.rank = epoch, num_replicas, rank
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return -(-self.length // self.num_replicas)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        epoch = self.epoch
+        self.epoch += 1
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(item_seed(self.seed, epoch, ORDER_STREAM))
+            order = torch.randperm(self.length, generator=generator).tolist()
+        else:
+            order = list(range(self.length))
+        total = len(self) * self.num_replicas
+        order = (order * (total // max(len(order), 1) + 1))[:total]
+        for index in order[self.rank :: self.num_replicas]:
+            yield index, item_seed(self.seed, epoch, index)
+
+
+def seed_worker(worker_id: int) -> None:
+    """Seed Python, NumPy and torch in a worker from the loader's (run-seeded) base seed."""
+    seed = torch.initial_seed() % 2**32
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def build_loader(
+    dataset: VideoDataset,
+    batch_size: int,
+    shuffle: bool,
+    seed: int = 0,
+    n_threads: int = 4,
+    pin_memory: bool | None = None,
+    persistent_workers: bool = True,
+    drop_last: bool = False,
+    prefetch_factor: int = 2,
+    num_replicas: int = 1,
+    rank: int = 0,
+) -> DataLoader:
+    """A DataLoader of :class:`~strg.structures.Batch` es (``batch_size`` videos each), frames
+    normalised with the data set's mean, std and value_scale.
+
+    ``n_threads`` worker processes (0: load in the main process); ``pin_memory`` defaults to
+    whether CUDA is available; ``num_replicas``/``rank`` split the data for distributed runs.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    sampler = SeededSampler(len(dataset), seed, shuffle, num_replicas=num_replicas, rank=rank)
+    workers = max(int(n_threads), 0)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=workers,
+        collate_fn=VideoCollate(tuple(dataset.mean), tuple(dataset.std), dataset.value_scale),
+        pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
+        drop_last=drop_last,
+        worker_init_fn=seed_worker,
+        generator=torch.Generator().manual_seed(seed),
+        persistent_workers=persistent_workers and workers > 0,
+        prefetch_factor=prefetch_factor if workers > 0 else None,
+    )
