@@ -104,9 +104,12 @@ def _candidates(
 ) -> list[Path]:
     explicit = entry.get("video_path")
     if explicit:
-        path = root / explicit
-        if file_type != "video" or path.suffix.lower() in VIDEO_SUFFIXES:
-            return [path]
+        # An explicit path is read as the STRG fork writes it (as given, i.e. relative to the
+        # working directory), then under --video_path, then as <video_path>/<id> for a frame
+        # root that has moved since the JSON was written.
+        paths = list(dict.fromkeys([Path(explicit), root / explicit, root / video_id]))
+        if file_type != "video" or Path(explicit).suffix.lower() in VIDEO_SUFFIXES:
+            return paths
     folders = [root / (label if label is not None else "test") / video_id, root / video_id]
     if file_type == "jpg":
         return folders

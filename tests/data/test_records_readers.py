@@ -224,3 +224,23 @@ def test_flow_data_set_gives_two_channel_batches(tmp_path: Path) -> None:
     # (64/255 - 0.5)/0.5 and (192/255 - 0.5)/0.5, within JPEG error
     assert abs(batch.frames[0, 0].mean().item() - (64 / 255 - 0.5) / 0.5) < 0.03
     assert abs(batch.frames[0, 1].mean().item() - (192 / 255 - 0.5) / 0.5) < 0.03
+
+
+def test_relative_explicit_paths_as_sthv2_json_writes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames = tmp_path / "frames"
+    (frames / "42").mkdir(parents=True)
+    for number in range(1, 5):
+        (frames / "42" / f"{number:06d}.jpg").write_bytes(jpeg_bytes(frame_image(0, number)))
+    annotation = tmp_path / "sthv2.json"
+    entry = {"subset": "validation", "annotations": {"label": CLASSES[0], "segment": [1, 5]}}
+    entry["video_path"] = "frames/42"  # relative, as `sthv2_json DIR frames DST` run in tmp_path
+    annotation.write_text(json.dumps({"labels": CLASSES, "database": {"42": entry}}))
+    monkeypatch.chdir(tmp_path)  # as given, relative to the working directory
+    assert build_records(annotation, Path("unused"), "val").records[0].path == Path("frames/42")
+    moved = tmp_path / "moved"
+    frames.rename(moved)  # the frame root moved: found as <video_path>/<id>
+    assert build_records(annotation, moved, "val").records[0].path == moved / "42"
+    with pytest.raises(DataError, match="42"):
+        build_records(annotation, tmp_path / "nowhere", "val")
