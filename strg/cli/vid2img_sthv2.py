@@ -7,8 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from strg.cli.common import add_shard_option
 from strg.prep.extract import extract_all
 from strg.prep.ffmpeg import MissingToolError, require_executable
+from strg.prep.shard import select
 from strg.prep.sthv2 import video_jobs
 
 NAME_PATTERN = "%06d.jpg"
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=256,
         help="shorter side of the frames in pixels (default: %(default)s)",
     )
+    add_shard_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -65,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     if not os.access(args.frame_dir, os.W_OK | os.X_OK):
         print(f"error: the frame directory {args.frame_dir} is not writable", file=sys.stderr)
         return 2
+    if args.shard.count > 1:
+        mine = select(jobs, args.shard, key=lambda job: job.output_dir.name)
+        print(f"shard {args.shard}: {len(mine)} of {len(jobs)} videos")
+        jobs = mine
     report = extract_all(jobs, NAME_PATTERN, args.size, args.n_jobs, progress=not args.quiet)
     print(report.summary())
     return 1 if report.failed else 0

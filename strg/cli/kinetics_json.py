@@ -1,0 +1,49 @@
+"""``python -m util_scripts.kinetics_json DIR N_CLASSES VIDEO_PATH {jpg,hdf5} DST_JSON``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from strg.cli.common import add_skip_missing, describe, report_missing, write_json_files
+from strg.prep.annotation import AnnotationError
+from strg.prep.kinetics import build_annotation
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of kinetics_json (the original's positional arguments)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m util_scripts.kinetics_json",
+        description=(
+            "Build the annotation JSON of Kinetics from DIR/kinetics-N_{train,val,test}.csv (or "
+            "the older kinetics_{train,val,test}.csv; test optional). Labels: the train CSV's "
+            "classes in order of first appearance. Frames are counted at "
+            "VIDEO_PATH/<label>/<id> (test: VIDEO_PATH/test/<id>)."
+        ),
+    )
+    parser.add_argument("dir_path", type=Path, help="directory of the CSV files")
+    parser.add_argument("n_classes", type=int, help="400, 600 or 700 (names the CSVs)")
+    parser.add_argument("video_path", type=Path, help="root of the frame folders or HDF5 files")
+    parser.add_argument("video_type", choices=("jpg", "hdf5"), help="frame folders or HDF5")
+    parser.add_argument("dst_path", type=Path, help="annotation JSON to write")
+    add_skip_missing(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit status 0 ok, 1 videos without frames, 2 bad input."""
+    args = build_parser().parse_args(argv)
+    try:
+        result = build_annotation(
+            args.dir_path, args.n_classes, args.video_path, args.video_type, args.skip_missing
+        )
+    except (AnnotationError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not report_missing(result.missing, args.skip_missing):
+        return 1
+    status = write_json_files({args.dst_path: result.annotation})
+    if status == 0:
+        print(f"wrote {args.dst_path}: {describe(result.annotation, result.counts)}")
+    return status

@@ -1,0 +1,53 @@
+"""``python -m util_scripts.mit_json DIR VIDEO_PATH DST_JSON``: Moments in Time."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from strg.cli.common import (
+    add_skip_missing,
+    add_video_type,
+    describe,
+    report_missing,
+    write_json_files,
+)
+from strg.prep.annotation import AnnotationError
+from strg.prep.mit import build_annotation
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of mit_json (the original's positional arguments)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m util_scripts.mit_json",
+        description=(
+            "Build the annotation JSON of Moments in Time from DIR/moments_categories.txt, "
+            "trainingSet.csv, validationSet.csv and the optional testingSet.csv. Frames are "
+            "counted at VIDEO_PATH/<class>/<video> (test: VIDEO_PATH/test/<video>)."
+        ),
+    )
+    parser.add_argument("dir_path", type=Path, help="directory of the official CSV files")
+    parser.add_argument("video_path", type=Path, help="root of the frame folders")
+    parser.add_argument("dst_path", type=Path, help="annotation JSON to write")
+    add_video_type(parser)
+    add_skip_missing(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit status 0 ok, 1 videos without frames, 2 bad input."""
+    args = build_parser().parse_args(argv)
+    try:
+        result = build_annotation(
+            args.dir_path, args.video_path, args.video_type, args.skip_missing
+        )
+    except (AnnotationError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not report_missing(result.missing, args.skip_missing):
+        return 1
+    status = write_json_files({args.dst_path: result.annotation})
+    if status == 0:
+        print(f"wrote {args.dst_path}: {describe(result.annotation, result.counts)}")
+    return status

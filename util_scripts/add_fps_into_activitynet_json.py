@@ -1,0 +1,14 @@
+"""Shim for `python -m util_scripts.add_fps_into_activitynet_json`
+and `python util_scripts/add_fps_into_activitynet_json.py`.
+"""
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from strg.cli.add_fps_into_activitynet_json import main
+
+if __name__ == "__main__":
+    sys.exit(main())
