@@ -161,9 +161,10 @@ def build_records(
             continue
         where = f"{annotation_path}: video {video_id}"
         annotations = entry.get("annotations") or {}
-        names = annotations.get("labels")
-        if names is None:
-            names = [annotations["label"]] if "label" in annotations else []
+        # One class name, or a list of them (multi-label: charades_json writes "label": [...]).
+        names = annotations.get("labels", annotations.get("label", []))
+        if isinstance(names, str):
+            names = [names]
         unknown = [name for name in names if name not in class_index]
         if unknown:
             raise DataError(f"{where} has label(s) {unknown} that are not in 'labels'")

@@ -46,8 +46,9 @@ class GroundTruth:
 def read_ground_truth(path: Path, subset: str) -> GroundTruth:
     """The labelled videos of ``subset`` in an annotation JSON.
 
-    A video's classes come from ``annotations.label`` (one name) or ``annotations.labels`` (several,
-    multi-label data sets). A video of the subset without any is an error naming it.
+    A video's classes come from ``annotations.label``: one name, or a list of them for
+    multi-label data sets (charades_json's output; it may be empty), or from
+    ``annotations.labels``. A video of the subset without either is an error naming it.
     """
     data = _read_json(path, "ground truth")
     if (
@@ -66,14 +67,13 @@ def read_ground_truth(path: Path, subset: str) -> GroundTruth:
         if canonical_subset(str(entry.get("subset", ""))) != wanted:
             continue
         annotations = entry.get("annotations") or {}
-        if "labels" in annotations:
-            names = [str(name) for name in annotations["labels"]]
-        elif "label" in annotations:
-            names = [str(annotations["label"])]
-        else:
+        if "labels" not in annotations and "label" not in annotations:
             raise EvaluationInputError(
                 f"ground truth {path}: video {video_id} of {wanted} has no label"
             )
+        names = annotations.get("labels", annotations.get("label"))
+        # a list (possibly empty: a Charades video without actions) or one name
+        names = [str(names)] if isinstance(names, str) else [str(name) for name in names]
         unknown = [name for name in names if name not in known]
         if unknown:
             raise EvaluationInputError(
