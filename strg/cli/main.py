@@ -13,11 +13,12 @@ def main(argv: list[str] | None = None) -> int:
     defaults = build_parser().parse_args([])
     # Imported here so that `main.py -h` and usage errors answer without loading torch.
     from strg.data.proposal_store import ProposalStoreError
-    from strg.engine.checkpoint import CheckpointError
+    from strg.data.records import DataError
+    from strg.engine.errors import RunError
     from strg.engine.run import run
 
     try:
         return run(args, defaults)
-    except (CheckpointError, ProposalStoreError, FileNotFoundError, ValueError) as error:
+    except (RunError, DataError, ProposalStoreError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -17,9 +17,10 @@ from typing import Any
 import torch
 
 from strg.atomic import atomic_path
+from strg.engine.errors import RunError
 
 
-class CheckpointError(ValueError):
+class CheckpointError(RunError):
     """A checkpoint cannot be used as asked (the message names the file and the reason)."""
 
 

@@ -11,6 +11,8 @@ import csv
 from pathlib import Path
 from typing import TextIO
 
+from strg.engine.errors import RunError
+
 TRAIN_COLUMNS = ("epoch", "loss", "acc", "lr")
 TRAIN_BATCH_COLUMNS = ("epoch", "batch", "iter", "loss", "acc", "lr")
 VAL_COLUMNS = ("epoch", "loss", "acc")
@@ -33,7 +35,7 @@ class TableLogger:
             with self.path.open(newline="") as existing:
                 rows = list(csv.reader(existing, delimiter="\t"))
             if rows and tuple(rows[0]) != columns:
-                raise ValueError(f"{self.path} has columns {rows[0]}, expected {list(columns)}")
+                raise RunError(f"{self.path} has columns {rows[0]}, expected {list(columns)}")
             kept = [row for row in rows[1:] if row and int(row[0]) <= resume_epoch]
         self._file: TextIO = self.path.open("w", newline="")
         self._writer = csv.writer(self._file, delimiter="\t", lineterminator="\n")
@@ -44,7 +46,7 @@ class TableLogger:
     def log(self, **values: float | int) -> None:
         """Write one row; every column must be given, and no other."""
         if set(values) != set(self.columns):
-            raise ValueError(f"{self.path}: expected columns {self.columns}, got {sorted(values)}")
+            raise RunError(f"{self.path}: expected columns {self.columns}, got {sorted(values)}")
         self._writer.writerow([values[column] for column in self.columns])
         self._file.flush()
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from strg.engine.checkpoint import CheckpointError
+from strg.engine.errors import RunError
 from strg.models import build_model
 from strg.models.builder import model_options
 from strg.models.state_dict import check_state_dict, read_state_dict
@@ -68,7 +69,7 @@ def model_kwargs(
         else:
             flag = _FLAG.get(name, name)
             if getattr(args, flag) != getattr(defaults, flag):
-                raise ValueError(f"--{flag} does not apply to --model {args.model}")
+                raise RunError(f"--{flag} does not apply to --model {args.model}")
     return {name: value for name, value in options.items() if name in accepted}
 
 
@@ -77,7 +78,7 @@ def classifier_name(model: nn.Module) -> str:
     for name in ("fc", "classifier"):
         if isinstance(getattr(model, name, None), nn.Linear):
             return name
-    raise ValueError(f"{type(model).__name__} has no fc/classifier Linear layer to replace")
+    raise RunError(f"{type(model).__name__} has no fc/classifier Linear layer to replace")
 
 
 def replace_classifier(model: nn.Module, n_classes: int) -> None:

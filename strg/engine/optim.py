@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from strg.engine.errors import RunError
+
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
@@ -39,7 +41,7 @@ def frozen_modules(
             if top not in order:
                 order.append(top)
         if ft_begin_module not in order:
-            raise ValueError(
+            raise RunError(
                 f"--ft_begin_module {ft_begin_module!r} is not a module of the model; "
                 f"valid: {', '.join(order)}"
             )
@@ -68,7 +70,7 @@ def build_optimizer(
     that require a gradient."""
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if not parameters:
-        raise ValueError("no parameter is left to train (check --ft_begin_module / --freeze_bn)")
+        raise RunError("no parameter is left to train (check --ft_begin_module / --freeze_bn)")
     if optimizer == "sgd":
         return torch.optim.SGD(
             parameters,
@@ -80,4 +82,4 @@ def build_optimizer(
         )
     if optimizer == "adamw":
         return torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {optimizer!r}; valid: sgd, adamw")
+    raise RunError(f"unknown optimizer {optimizer!r}; valid: sgd, adamw")

@@ -30,6 +30,7 @@ from strg.engine.checkpoint import (
     save_checkpoint,
 )
 from strg.engine.distributed import Process, barrier, setup_process, teardown
+from strg.engine.errors import RunError
 from strg.engine.logs import TRAIN_BATCH_COLUMNS, TRAIN_COLUMNS, VAL_COLUMNS, TableLogger
 from strg.engine.loops import Precision, infer, train_epoch, validate_epoch
 from strg.engine.model_setup import arch_name, build_run_model, load_exactly, uses_strg
@@ -109,7 +110,7 @@ def _json_ready(value: Any) -> Any:
 def _require(args: argparse.Namespace, *names: str) -> None:
     missing = [f"--{name}" for name in names if getattr(args, name) is None]
     if missing:
-        raise ValueError(f"{', '.join(missing)} must be given")
+        raise RunError(f"{', '.join(missing)} must be given")
 
 
 def _seed_everything(seed: int) -> None:
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace, defaults: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, defaults: argparse.Namespace, process: Process) -> int:
     _seed_everything(args.manual_seed)
     if args.amp == "fp16" and process.device.type != "cuda":
-        raise ValueError("--amp fp16 needs a GPU; on the CPU use --amp bf16")
+        raise RunError("--amp fp16 needs a GPU; on the CPU use --amp bf16")
     if process.is_main:
         args.result_path.mkdir(parents=True, exist_ok=True)
     barrier(process)
@@ -177,7 +178,8 @@ def _run(args: argparse.Namespace, defaults: argparse.Namespace, process: Proces
         _report_skipped(built, process)
         train_loader = build_loader(
             built.dataset, batch_size, shuffle=True, seed=args.manual_seed,
-            n_threads=args.n_threads, drop_last=False,
+            # a last batch of one clip would break BatchNorm; every process steps alike
+            n_threads=args.n_threads, drop_last=True,
             num_replicas=process.world_size, rank=process.rank,
         )  # fmt: skip
     if not args.no_val:
@@ -263,7 +265,7 @@ def _temporal_stride(model: nn.Module, args: argparse.Namespace) -> int:
         return 1
     stride = int(model.backbone.temporal_stride)
     if args.det_interval is not None and args.det_interval != stride:
-        raise ValueError(
+        raise RunError(
             f"--det_interval {args.det_interval}: boxes are read once per feature step, every "
             f"{stride} frames for --model {args.model}; drop the flag or pass {stride}"
         )

@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from strg.engine.errors import RunError
+
 SCHEDULES = ("multistep", "plateau", "cosine")
 
 
@@ -42,7 +44,7 @@ class LearningRateSchedule:
 
     def __post_init__(self) -> None:
         if self.kind not in SCHEDULES:
-            raise ValueError(f"unknown lr_scheduler {self.kind!r}; valid: {', '.join(SCHEDULES)}")
+            raise RunError(f"unknown lr_scheduler {self.kind!r}; valid: {', '.join(SCHEDULES)}")
         self.milestones = sorted(int(m) for m in self.milestones)
 
     def rate(self, epoch: int, iteration: int = 0) -> float:

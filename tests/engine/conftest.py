@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_command
+from tests.conftest import REPO_ROOT, run_command
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def annotation_json(
 def tiny_run(frames_dir: Path, annotation: Path, result: Path, *extra: str) -> list[str]:
     """main.py arguments of a small, fast run: r3d-10 on 4×32² clips, no loader workers."""
     return [
-        "main.py",
+        str(REPO_ROOT / "main.py"),
         "--video_path", str(frames_dir),
         "--annotation_path", str(annotation),
         "--result_path", str(result),

@@ -1,0 +1,5 @@
+"""The error a run stops with when an option or an input is wrong (not a bug of ours)."""
+
+
+class RunError(ValueError):
+    """An option or input of the run is wrong; the message names it."""
