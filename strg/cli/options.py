@@ -300,20 +300,18 @@ def _run_control(parser: argparse.ArgumentParser) -> None:
         "--inference_stride", type=int, default=16, help="sliding-window stride in frames"
     )
     group.add_argument(
-        "--inference_crop", default="center", choices=("center", "nocrop"), help="(default: center)"
+        "--inference_crop",
+        default="center",
+        choices=("center", "three", "nocrop"),
+        help="spatial views in inference: a centre crop, three crops along the long side, or "
+        "the whole frame with the short side at --sample_size (default: center)",
     )
     group.add_argument(
         "--n_test_clips",
         type=int,
         default=0,
-        help="temporal clips per video in inference; 0: a sliding window (default: %(default)s)",
-    )
-    group.add_argument(
-        "--n_test_crops",
-        type=int,
-        default=1,
-        choices=(1, 3),
-        help="spatial crops per clip in inference: centre, or 3 along the long side (default: 1)",
+        help="temporal clips per video in inference, evenly spread; 0: a sliding window of "
+        "--inference_stride (dense sampling) or one clip (segment sampling) (default: 0)",
     )
     group.add_argument(
         "--inference_no_average", action="store_true", help="one result per clip, not per video"
@@ -353,7 +351,7 @@ def _distribution(parser: argparse.ArgumentParser) -> None:
         "--world_size",
         type=int,
         default=-1,
-        help="nodes, for mpirun-style launches without torchrun's environment (default: -1)",
+        help="number of nodes, checked against the launcher's when given (default: -1)",
     )
 
 

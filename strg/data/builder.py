@@ -55,6 +55,7 @@ def build_video_dataset(
     train_t_crop: str = "random",
     n_val_samples: int = 3,
     inference_stride: int = 16,
+    n_test_clips: int = 0,
     inference_crop: str = "center",
     mean_dataset: str = "kinetics",
     no_mean_norm: bool = False,
@@ -107,6 +108,7 @@ def build_video_dataset(
             n_val_samples=n_val_samples,
             inference_stride=inference_stride,
             temporal_sampling=temporal_sampling,
+            n_test_clips=n_test_clips,
         ),
         spatial=build_spatial_transform(
             phase,

@@ -188,19 +188,22 @@ def build_temporal_sampler(
     n_val_samples: int = 3,
     inference_stride: int = 16,
     temporal_sampling: str = "dense",
+    n_test_clips: int = 0,
 ) -> TemporalSampler:
     """The sampler of ``phase`` (``train``, ``val``, ``inference``), as main.py builds them.
 
     ``temporal_sampling`` is ``dense`` (the original's crops of consecutive frames at
     ``sample_t_stride``) or ``segment`` (one frame per segment; ``sample_t_stride`` is unused,
-    validation takes ``n_val_samples`` clips, inference one centred clip).
+    validation takes ``n_val_samples`` clips, inference one centred clip). ``n_test_clips > 0``
+    makes inference take that many evenly spread clips instead of a sliding window (dense) or
+    one clip (segment).
     """
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; valid: {', '.join(PHASES)}")
     if temporal_sampling == "segment":
         if phase == "train":
             return SegmentSampler(sample_duration, random=train_t_crop == "random")
-        n_samples = n_val_samples if phase == "val" else 1
+        n_samples = n_val_samples if phase == "val" else max(n_test_clips, 1)
         return SegmentSampler(sample_duration, random=False, n_samples=n_samples)
     if temporal_sampling != "dense":
         raise ValueError(f"unknown temporal_sampling {temporal_sampling!r}; valid: dense, segment")
@@ -208,4 +211,6 @@ def build_temporal_sampler(
         return TemporalCrop(sample_duration, sample_t_stride, train_t_crop)
     if phase == "val":
         return EvenCrop(sample_duration, n_val_samples, sample_t_stride)
+    if n_test_clips > 0:
+        return EvenCrop(sample_duration, n_test_clips, sample_t_stride)
     return SlidingWindow(sample_duration, inference_stride, sample_t_stride)

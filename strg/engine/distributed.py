@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.distributed as dist
 
+from strg.engine.errors import RunError
+
 DEFAULT_TCP_URL = "tcp://127.0.0.1:23456"
 
 
@@ -51,17 +53,29 @@ def choose_device(no_cuda: bool, local_rank: int = 0) -> torch.device:
     return torch.device("cpu")
 
 
-def setup_process(distributed: bool, no_cuda: bool, dist_url: str | None = None) -> Process:
-    """Join the process group when ``distributed``; a plain single process otherwise."""
+def setup_process(
+    distributed: bool, no_cuda: bool, dist_url: str | None = None, nodes: int = -1
+) -> Process:
+    """Join the process group when ``distributed``; a plain single process otherwise.
+
+    ``nodes`` (the original's ``--world_size``, a count of machines) is checked against the
+    launcher's when given.
+    """
     if not distributed:
         return Process(device=choose_device(no_cuda))
     rank = _environment_int("RANK", "OMPI_COMM_WORLD_RANK")
     world_size = _environment_int("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE")
     local_rank = _environment_int("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK") or 0
     if rank is None or world_size is None:
-        raise RuntimeError(
+        raise RunError(
             "--distributed needs a launcher that sets RANK and WORLD_SIZE: "
             "torchrun --nproc_per_node=K main.py --distributed ... (or mpirun)"
+        )
+    local_world = _environment_int("LOCAL_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_SIZE")
+    if nodes != -1 and local_world and world_size // local_world != nodes:
+        raise RunError(
+            f"--world_size {nodes} (nodes) but the launcher started {world_size // local_world} "
+            f"node(s) of {local_world} process(es)"
         )
     device = choose_device(no_cuda, local_rank)
     if device.type == "cuda":

@@ -86,6 +86,7 @@ def data_settings(args: argparse.Namespace) -> dict[str, Any]:
         "train_t_crop": args.train_t_crop,
         "n_val_samples": args.n_val_samples,
         "inference_stride": args.inference_stride,
+        "n_test_clips": args.n_test_clips,
         "inference_crop": args.inference_crop,
         "mean_dataset": args.mean_dataset,
         "no_mean_norm": args.no_mean_norm,
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace, defaults: argparse.Namespace) -> int:
     """Run ``main.py`` with parsed ``args`` (``defaults``: the parser's defaults)."""
     args = resolve_paths(args)
     _require(args, "video_path", "annotation_path", "result_path")
-    process = setup_process(args.distributed, args.no_cuda, args.dist_url)
+    process = setup_process(args.distributed, args.no_cuda, args.dist_url, args.world_size)
     try:
         return _run(args, defaults, process)
     finally:
@@ -321,7 +322,14 @@ def _checkpoint(args, epoch, model, optimizer, schedule, scaler) -> dict[str, An
 
 def _restore_training_state(checkpoint, optimizer, schedule, scaler, args) -> None:
     if "optimizer" in checkpoint:
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        try:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        except ValueError as error:
+            raise RunError(
+                f"{args.resume_path}: its optimiser state does not fit this run ({error}); resume "
+                "with the options it was trained with (--ft_begin_module, --freeze_bn, "
+                "--optimizer, ...)"
+            ) from error
     if isinstance(checkpoint.get("scheduler"), dict) and "plateau_best" in checkpoint["scheduler"]:
         schedule.load_state_dict(checkpoint["scheduler"], args.overwrite_milestones)
     if scaler is not None and checkpoint.get("scaler"):

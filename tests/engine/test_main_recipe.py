@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from strg.engine.checkpoint import load_checkpoint
 from tests.conftest import run_command
@@ -31,10 +32,24 @@ def proposal_store(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_train_resume_infer_evaluate(
     frames_dir: Path, annotation_json: Path, proposal_store: Path, tmp_path: Path
 ) -> None:
+    # the paper's stage 1: the backbone alone
+    stage1 = tmp_path / "stage1"
+    backbone = ["--no_max_pool", "--sample_duration", "16", "--batch_size", "7", "--n_epochs", "1"]
+    first = run_command(tiny_run(frames_dir, annotation_json, stage1, *backbone, "--no_val"))
+    assert first.returncode == 0, first.stderr
+    # stage 2: the graph head on the stage-1 backbone, at a lower rate
     results = tmp_path / "results"  # does not exist yet: main.py creates it
-    common = [*STRG, "--proposal_path", str(proposal_store)]
+    pretrained = ["--pretrain_path", str(stage1 / "save_1.pth"), "--n_pretrain_classes", "14",
+                  "--ft_begin_module", "reduce", "--learning_rate", "0.001"]  # fmt: skip
+    common = [*STRG, "--proposal_path", str(proposal_store), *pretrained]
     first = run_command(tiny_run(frames_dir, annotation_json, results, *common, "--n_epochs", "1"))
     assert first.returncode == 0, first.stderr
+    # the backbone came from stage 1 and, frozen by --ft_begin_module, is still exactly it
+    stage1_weights = load_checkpoint(stage1 / "save_1.pth")["state_dict"]
+    stage2_weights = load_checkpoint(results / "save_1.pth")["state_dict"]
+    for name, value in stage1_weights.items():
+        if not name.startswith("fc."):
+            assert torch.equal(stage2_weights[f"backbone.{name}"], value), name
     options = json.loads((results / "opts.json").read_text())
     assert options["arch"] == "resnet_strg-10" and options["strg"] is True
     assert options["n_classes"] == 14 and options["device"] == "cpu"
@@ -69,6 +84,18 @@ def test_train_resume_infer_evaluate(
     )
     assert mean_ap.returncode == 0, mean_ap.stderr
     assert 0.0 < float(mean_ap.stdout.split("mAP: ")[1].split()[0]) <= 1.0
+
+    # 2 clips x 3 crops per video, one result per view
+    views = ["--n_test_clips", "2", "--inference_crop", "three", "--inference_no_average"]
+    resume = ["--resume_path", str(results / "save_2.pth")]
+    per_view = run_command(
+        tiny_run(frames_dir, annotation_json, results, *common, *only_inference, *views, *resume)
+    )
+    assert per_view.returncode == 0, per_view.stderr
+    clips = json.loads((results / "val.json").read_text())["results"]
+    assert set(clips) == validation and all(len(entries) == 6 for entries in clips.values())
+    entries = next(iter(clips.values()))
+    assert all(len(entry["result"]) == 3 and len(entry["segment"]) == 2 for entry in entries)
 
 
 def test_bad_inputs_are_named(frames_dir: Path, annotation_json: Path, tmp_path: Path) -> None:
