@@ -1,8 +1,8 @@
 """The ``strg`` command: one sub-command per tool, each also reachable as a module.
 
 ``strg synth ...`` is ``python -m strg.synth ...``; ``strg vid2img_sthv2 ...`` is
-``python -m util_scripts.vid2img_sthv2 ...``, and so on. Argument parsing lives in this package
-only: the rest of the library takes explicit arguments.
+``python -m util_scripts.vid2img_sthv2 ...``, ``strg train ...`` is ``python main.py ...``, and so
+on. Argument parsing lives in this package only: the rest of the library takes explicit arguments.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 #: Sub-command -> the module whose ``main(argv) -> int`` runs it.
 COMMANDS: dict[str, str] = {
     "demo": "strg.cli.demo",
+    "train": "strg.cli.main",
     "synth": "strg.cli.synth",
     "vid2img_sthv2": "strg.cli.vid2img_sthv2",
     "sthv2_json": "strg.cli.sthv2_json",
@@ -27,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "charades_json": "strg.cli.charades_json",
     "extract_proposals": "strg.cli.extract_proposals",
     "import_boxes": "strg.cli.import_boxes",
+    "eval_accuracy": "strg.cli.eval_accuracy",
+    "eval_map": "strg.cli.eval_map",
+    "model_info": "strg.cli.model_info",
 }
 
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"
