@@ -133,7 +133,14 @@ class STRG(nn.Module):
             )
         if boxes.dim() == 4 and boxes.shape[0] != clip.shape[0]:
             raise ValueError(f"boxes {tuple(boxes.shape)} and clip {tuple(clip.shape)}: B differs")
-        features = self.reduce(self.backbone.forward_features(clip))  # B×D×T'×H'×W'
+        return self.head(self.backbone.forward_features(clip), boxes, valid)
+
+    def head(
+        self, backbone_features: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor
+    ) -> torch.Tensor:
+        """Everything after the backbone: features ``B×C×T'×H'×W'``, boxes ``B×T'×N×4``,
+        valid ``B×T'×N`` → logits ``B×K``."""
+        features = self.reduce(backbone_features)  # B×D×T'×H'×W'
         check_boxes(boxes, valid, features.shape[2])
         nodes = region_features(features, boxes, valid, self.spatial_scale, self.roi_output_size)
         z = self.graph_feature(nodes, boxes, valid)  # B×M×D
