@@ -107,6 +107,7 @@ def train_epoch(
         batch = batch.to(process.device, non_blocking=True)
         logits = forward(model, batch, precision)
         loss, hits = loss_and_hits(logits, batch.targets)
+        used_rate = rate  # the rate of the optimiser step this batch's gradient goes into
         scaled = loss / accumulate_steps
         (scaler.scale(scaled) if scaler is not None else scaled).backward()
         if number % accumulate_steps == 0 or number == n_batches:
@@ -131,10 +132,10 @@ def train_epoch(
                 iter=(epoch - 1) * n_batches + number,
                 loss=loss_value,
                 acc=hits / clips,
-                lr=rate,
+                lr=used_rate,
             )
         if hasattr(batches, "set_postfix"):
-            batches.set_postfix(loss=f"{loss_value:.3f}", lr=f"{rate:.2e}")
+            batches.set_postfix(loss=f"{loss_value:.3f}", lr=f"{used_rate:.2e}")
     loss_sum, hits_sum, clips_sum = all_reduce_sums([total_loss, total_hits, total_clips], process)
     return EpochResult(loss_sum / max(clips_sum, 1), hits_sum / max(clips_sum, 1), int(clips_sum))
 
