@@ -135,6 +135,8 @@ def _run(args: argparse.Namespace, defaults: argparse.Namespace, process: Proces
     _seed_everything(args.manual_seed)
     if args.amp == "fp16" and process.device.type != "cuda":
         raise RunError("--amp fp16 needs a GPU; on the CPU use --amp bf16")
+    if args.batchnorm_sync and process.device.type != "cuda":
+        raise RunError("--batchnorm_sync needs GPUs: SyncBatchNorm has no CPU implementation")
     if process.is_main:
         args.result_path.mkdir(parents=True, exist_ok=True)
     barrier(process)

@@ -122,6 +122,29 @@ class STRG(nn.Module):
             nodes, st, node_valid
         )
 
+    @torch.no_grad()
+    def graph_matrices(
+        self, backbone_features: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The graphs :meth:`head` builds, for inspection: features ``B×C×T'×H'×W'``, boxes
+        ``B×T'×N×4``, valid ``B×T'×N`` → ``{"similarity", "forward", "backward"}`` each ``B×M×M``
+        over nodes ``m = t·N + n``, only the families in ``self.graphs``.
+
+        ``similarity`` rows sum to 1 over valid nodes; ``forward`` links step t to t+1 (row i,
+        column j), ``backward`` t+1 to t; padded nodes have zero rows and columns.
+        """
+        features = self.reduce(backbone_features)
+        check_boxes(boxes, valid, features.shape[2])
+        out: dict[str, torch.Tensor] = {}
+        if self.similarity is not None:
+            nodes = region_features(
+                features, boxes, valid, self.spatial_scale, self.roi_output_size
+            )
+            out["similarity"] = self.similarity(nodes, valid.flatten(1))
+        if "spatial_temporal" in self.graphs:
+            out["forward"], out["backward"] = iou_graphs(boxes, valid, self.iou_threshold)
+        return out
+
     def forward(self, clip: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """Clip ``B×C×T×H×W``, boxes ``B×T'×N×4`` (XYXY, input-clip pixels, one set per feature
         step), valid ``B×T'×N`` bool → logits ``B×K``."""

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,13 +174,19 @@ def _config_record(options: SynthOptions) -> dict[str, Any]:
     }
 
 
-def _prepare_output(
-    out_dir: Path, record: dict[str, Any], overwrite: bool, expected: list[Path]
+def prepare_output(
+    out_dir: Path,
+    record: dict[str, Any],
+    overwrite: bool,
+    expected: list[Path],
+    video_dir: str = VIDEO_DIR,
 ) -> bool:
-    """Create ``out_dir``; return False when it already holds this very data set, complete.
+    """Create ``out_dir`` and ``out_dir/video_dir``; return False when ``out_dir`` already holds
+    this very data set, complete.
 
     A data set made with the same options but missing some of the ``expected`` files (deleted by
-    hand, say) is made again; one made with other options is refused unless ``overwrite``.
+    hand, say) is made again; one made with other options is refused unless ``overwrite``, which
+    empties ``video_dir``.
     """
     config_path = out_dir / CONFIG_FILE
     if config_path.is_file():
@@ -197,14 +204,36 @@ def _prepare_output(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         config_path.unlink(missing_ok=True)  # the data set is incomplete from here on
-        if overwrite and (out_dir / VIDEO_DIR).exists():
-            shutil.rmtree(out_dir / VIDEO_DIR)
-        (out_dir / VIDEO_DIR).mkdir(exist_ok=True)
+        if overwrite and (out_dir / video_dir).exists():
+            shutil.rmtree(out_dir / video_dir)
+        (out_dir / video_dir).mkdir(exist_ok=True)
     except OSError as error:
         raise SynthError(f"cannot write the data set into {out_dir}: {error.strerror}") from error
-    if not os.access(out_dir / VIDEO_DIR, os.W_OK):
-        raise SynthError(f"cannot write the data set into {out_dir / VIDEO_DIR}: permission denied")
+    if not os.access(out_dir / video_dir, os.W_OK):
+        raise SynthError(f"cannot write the data set into {out_dir / video_dir}: permission denied")
     return True
+
+
+def map_with_progress(
+    function: Callable[[Any], Any],
+    jobs: list[Any],
+    workers: int | None,
+    desc: str,
+    progress: bool,
+) -> Iterator[Any]:
+    """``function`` over ``jobs`` in worker processes (one per core by default), results in job
+    order, with a progress bar; ``workers=1`` stays in this process."""
+    workers = workers or os.cpu_count() or 1
+    with tqdm(total=len(jobs), desc=desc, unit="video", disable=not progress) as bar:
+        if workers == 1:
+            for job in jobs:
+                yield function(job)
+                bar.update()
+            return
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(function, jobs, chunksize=4):
+                yield result
+                bar.update()
 
 
 def generate_dataset(
@@ -220,22 +249,10 @@ def generate_dataset(
     plans = plan_videos(options)
     expected = [out_dir / name for name in (LABELS_FILE, BOXES_FILE, *SUBSET_FILES.values())]
     expected += [out_dir / VIDEO_DIR / f"{plan.video_id}.webm" for plan in plans]
-    if not _prepare_output(out_dir, record, overwrite, expected):
+    if not prepare_output(out_dir, record, overwrite, expected):
         return False
     jobs = [(plan, options, str(out_dir / VIDEO_DIR)) for plan in plans]
-    workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(jobs), desc="synth videos", unit="video", disable=not progress)
-    results: list[dict[str, Any]] = []
-    if workers == 1:
-        for job in jobs:
-            results.append(_make_video(job))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(_make_video, jobs, chunksize=4):
-                results.append(result)
-                bar.update()
-    bar.close()
+    results = list(map_with_progress(_make_video, jobs, workers, "synth videos", progress))
     _write_annotations(out_dir, plans, results)
     write_json_atomic(out_dir / CONFIG_FILE, record, indent=2)
     return True
