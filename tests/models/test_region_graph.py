@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import random_boxes
 
 from strg.models import build_model
 from strg.models.gcn import GraphConvolutionStack
 from strg.models.graphs import SimilarityGraph, iou_graphs
 from strg.models.region_features import region_features
+from tests.models.conftest import random_boxes
 
 
 def _ramp(stride: int, size: int, steps: int = 2) -> torch.Tensor:

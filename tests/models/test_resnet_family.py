@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import published_keys
 
 from strg.models import MODELS, build_model, model_options
 from strg.models.state_dict import load_state_dict_exact
+from tests.models.conftest import published_keys
 
 _DTYPES = {"float32": torch.float32, "int64": torch.int64}
 
