@@ -6,58 +6,93 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from strg.synth.actions import ACTION_CLASSES
+from strg.synth.charades import CharadesOptions, generate_charades
 from strg.synth.generate import SynthError, SynthOptions, generate_dataset
+
+FORMATS = ("sthv2", "charades")
+#: Options that only one format has: option name -> that format.
+FORMAT_ONLY = {"test_fraction": "sthv2", "empty_fraction": "charades"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the generator."""
-    defaults = SynthOptions()
+    sthv2, charades = SynthOptions(), CharadesOptions()
     parser = argparse.ArgumentParser(
         prog="python -m strg.synth",
         description=(
             f"Generate the embedded relational video data set ({len(ACTION_CLASSES)} classes) "
-            "in the "
-            "official Something-Something v2 layout, with Something-Else per-frame boxes."
+            "in the official Something-Something v2 layout, with Something-Else per-frame boxes "
+            "(--format sthv2), or its multi-label variant in the official Charades layout: 2-3 "
+            "actions per video with their time segments, frames at 24 fps (--format charades)."
         ),
     )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="sthv2",
+        help="layout of the data set (default: %(default)s)",
+    )
+    parser.add_argument(
         "--videos-per-class",
         type=int,
-        default=defaults.videos_per_class,
-        help="videos per class, split into train/validation/test (default: %(default)s)",
+        default=None,
+        help=(
+            "videos per class, split into the subsets (default: "
+            f"{sthv2.videos_per_class}; charades: {charades.videos_per_class}, each class being "
+            "one action of that many videos)"
+        ),
     )
     parser.add_argument(
         "--seed",
         type=int,
-        default=defaults.seed,
+        default=0,
         help="random seed; the same seed gives the same data set (default: %(default)s)",
     )
     parser.add_argument(
         "--min-frames",
         type=int,
-        default=defaults.min_frames,
-        help="shortest clip in frames at 12 fps (default: %(default)s)",
+        default=None,
+        help=(
+            f"shortest clip in frames at 12 fps (default: {sthv2.min_frames}); charades: "
+            f"shortest action at 24 fps (default: {charades.min_frames})"
+        ),
     )
     parser.add_argument(
         "--max-frames",
         type=int,
-        default=defaults.max_frames,
-        help="longest clip in frames at 12 fps (default: %(default)s)",
+        default=None,
+        help=(
+            f"longest clip in frames at 12 fps (default: {sthv2.max_frames}); charades: "
+            f"longest action at 24 fps (default: {charades.max_frames})"
+        ),
     )
     parser.add_argument(
         "--val-fraction",
         type=float,
-        default=defaults.val_fraction,
-        help="share of each class in the validation subset (default: %(default)s)",
+        default=None,
+        help=(
+            f"share of each class in the validation subset (default: {sthv2.val_fraction}); "
+            f"charades: in Charades_v1_test.csv (default: {charades.val_fraction})"
+        ),
     )
     parser.add_argument(
         "--test-fraction",
         type=float,
-        default=defaults.test_fraction,
-        help="share of each class in the test subset (default: %(default)s)",
+        default=None,
+        help=f"sthv2 only: share of each class in the test subset (default: {sthv2.test_fraction})",
+    )
+    parser.add_argument(
+        "--empty-fraction",
+        type=float,
+        default=None,
+        help=(
+            "charades only: share of extra videos without any action "
+            f"(default: {charades.empty_fraction})"
+        ),
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="worker processes (default: one per CPU core)"
@@ -71,26 +106,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _options(args: argparse.Namespace) -> SynthOptions | CharadesOptions:
+    """The format's options from the flags given; the others keep the format's defaults."""
+    names = ("videos_per_class", "seed", "min_frames", "max_frames", "val_fraction")
+    given: dict[str, Any] = {name: getattr(args, name) for name in names}
+    for name, only in FORMAT_ONLY.items():
+        if getattr(args, name) is not None and args.format != only:
+            flag = "--" + name.replace("_", "-")
+            raise SynthError(f"{flag} applies to --format {only} only")
+        given[name] = getattr(args, name)
+    given = {name: value for name, value in given.items() if value is not None}
+    if args.format == "charades":
+        return CharadesOptions(**given)
+    return SynthOptions(**given)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the generator; returns the exit status."""
     args = build_parser().parse_args(argv)
     started = time.perf_counter()
     try:
-        options = SynthOptions(
-            videos_per_class=args.videos_per_class,
-            seed=args.seed,
-            min_frames=args.min_frames,
-            max_frames=args.max_frames,
-            val_fraction=args.val_fraction,
-            test_fraction=args.test_fraction,
-        )
-        made = generate_dataset(
-            args.out,
-            options,
-            workers=args.workers,
-            overwrite=args.overwrite,
-            progress=not args.quiet,
-        )
+        options = _options(args)
+        common: dict[str, Any] = {
+            "workers": args.workers,
+            "overwrite": args.overwrite,
+            "progress": not args.quiet,
+        }
+        if isinstance(options, CharadesOptions):
+            made = generate_charades(args.out, options, **common)
+        else:
+            made = generate_dataset(args.out, options, **common)
     except SynthError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
