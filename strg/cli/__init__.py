@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "eval_accuracy": "strg.cli.eval_accuracy",
     "eval_map": "strg.cli.eval_map",
     "model_info": "strg.cli.model_info",
+    "visualize_graph": "strg.cli.visualize_graph",
 }
 
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"
