@@ -1,0 +1,38 @@
+"""The README's first command, reduced: the whole demo pipeline on a tiny embedded data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.conftest import run_command
+
+
+def test_demo_trains_compares_and_draws(tmp_path: Path) -> None:
+    work = tmp_path / "demo dir"
+    result = run_command(
+        ["-m", "strg.cli", "demo", "--workdir", str(work), "--videos-per-class", "2", "--epochs",
+         "1", "--stage2_epochs", "1", "--sample_size", "32", "--n_jobs", "2"]
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    # every step is a public command, printed before it runs
+    for command in ("strg.synth", "util_scripts.vid2img_sthv2", "util_scripts.sthv2_json",
+                    "util_scripts.import_boxes", "main.py", "util_scripts.eval_accuracy",
+                    "util_scripts.visualize_graph"):  # fmt: skip
+        assert f" {command} " in result.stdout or f"/{command} " in result.stdout, command
+    table = (work / "results.md").read_text().splitlines()
+    assert table[2].startswith("| backbone |") and table[3].startswith("| STRG |")
+    for row in table[2:]:
+        top1, top5 = (float(cell) for cell in row.strip("|").split("|")[1:])
+        assert 0 <= top1 <= top5 <= 100
+    assert "== comparison" in result.stdout and table[3] in result.stdout
+    sizes = {"curves.png": (1200, 450)}
+    for name in ("curves.png", "confusion_backbone.png", "confusion_strg.png", "graph.png"):
+        with Image.open(work / "pictures" / name) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        if name in sizes:
+            assert image.size == sizes[name]
+        assert min(image.size) >= 300, (name, image.size)
+        assert pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20, name
