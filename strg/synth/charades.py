@@ -34,6 +34,7 @@ from strg.synth.actions import ACTION_CLASSES
 from strg.synth.generate import (
     CONFIG_FILE,
     SynthError,
+    check_common_options,
     map_with_progress,
     prepare_output,
     split_sizes,
@@ -81,14 +82,7 @@ class CharadesOptions:
     empty_fraction: float = 0.05
 
     def __post_init__(self) -> None:
-        if self.videos_per_class < 1:
-            raise SynthError(f"--videos-per-class must be >= 1, got {self.videos_per_class}")
-        if self.seed < 0:
-            raise SynthError(f"--seed must be >= 0, got {self.seed}")
-        if not 8 <= self.min_frames <= self.max_frames:
-            raise SynthError(
-                f"need 8 <= --min-frames <= --max-frames, got {self.min_frames}, {self.max_frames}"
-            )
+        check_common_options(self.videos_per_class, self.seed, self.min_frames, self.max_frames)
         if not 1 <= self.min_actions <= self.max_actions <= len(ACTION_CLASSES):
             raise SynthError(
                 f"need 1 <= min_actions <= max_actions <= {len(ACTION_CLASSES)}, "

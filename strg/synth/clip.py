@@ -69,10 +69,11 @@ def _draw_motion(
     raise RuntimeError(f"class {class_index}: no layout fits after {MAX_LAYOUT_TRIES} draws")
 
 
-def _distractor_track(
+def distractor_track(
     rng: np.random.Generator, half: tuple[float, float], width: int, n_frames: int
 ) -> np.ndarray:
-    """A distractor lies still or drifts slowly across the frame; the drift ignores the action."""
+    """A distractor lies still or drifts slowly across the frame over ``n_frames`` frames,
+    whatever the action does (T×2 centres)."""
     for _ in range(100):
         start = random_point(rng, half, width, HEIGHT)
         drift = np.zeros(2) if rng.random() < 0.6 else rng.uniform(-0.12, 0.12, size=2) * width
@@ -127,7 +128,7 @@ def make_clip(
                 f"{len(numbered) + number:04d}",
             )
         )
-        tracks.append(_distractor_track(rng, half, width, n_frames))
+        tracks.append(distractor_track(rng, half, width, n_frames))
     track_of = {"A": motion.a, "B": motion.b}
     for role in motion.order:
         objects.append(role_object(role))

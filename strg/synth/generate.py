@@ -43,6 +43,18 @@ class SynthError(RuntimeError):
     """The data set cannot be generated as asked (the message says why and where)."""
 
 
+def check_common_options(
+    videos_per_class: int, seed: int, min_frames: int, max_frames: int
+) -> None:
+    """The checks every format's options share; a bad value is an error naming its flag."""
+    if videos_per_class < 1:
+        raise SynthError(f"--videos-per-class must be >= 1, got {videos_per_class}")
+    if seed < 0:
+        raise SynthError(f"--seed must be >= 0, got {seed}")
+    if not 8 <= min_frames <= max_frames:
+        raise SynthError(f"need 8 <= --min-frames <= --max-frames, got {min_frames}, {max_frames}")
+
+
 @dataclass(frozen=True)
 class SynthOptions:
     """What determines the generated data set; the same options give the same files."""
@@ -55,14 +67,7 @@ class SynthOptions:
     test_fraction: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.videos_per_class < 1:
-            raise SynthError(f"--videos-per-class must be >= 1, got {self.videos_per_class}")
-        if self.seed < 0:
-            raise SynthError(f"--seed must be >= 0, got {self.seed}")
-        if not 8 <= self.min_frames <= self.max_frames:
-            raise SynthError(
-                f"need 8 <= --min-frames <= --max-frames, got {self.min_frames}, {self.max_frames}"
-            )
+        check_common_options(self.videos_per_class, self.seed, self.min_frames, self.max_frames)
         if not (
             self.val_fraction >= 0
             and self.test_fraction >= 0

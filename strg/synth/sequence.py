@@ -14,8 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from strg.synth.actions import ACTION_CLASSES, LayoutRejected, Motion, Stage
-from strg.synth.clip import HEIGHT, MAX_LAYOUT_TRIES, OBJECT_SHAPES, WIDTHS, fill_template
-from strg.synth.motion import apart, inside, lerp, random_point, still
+from strg.synth.clip import (
+    HEIGHT,
+    MAX_LAYOUT_TRIES,
+    OBJECT_SHAPES,
+    WIDTHS,
+    distractor_track,
+    fill_template,
+)
+from strg.synth.motion import apart, random_point, still
 from strg.synth.render import (
     PALETTE,
     SHAPE_NOUNS,
@@ -115,19 +122,6 @@ def _draw_segment(
     raise RuntimeError(f"class {class_index}: no layout fits after {2 * MAX_LAYOUT_TRIES} draws")
 
 
-def _distractor_track(
-    rng: np.random.Generator, half: tuple[float, float], width: int, n_frames: int
-) -> np.ndarray:
-    """A distractor lies still or drifts slowly across the whole video, ignoring the cuts."""
-    for _ in range(100):
-        start = random_point(rng, half, width, HEIGHT)
-        drift = np.zeros(2) if rng.random() < 0.6 else rng.uniform(-0.12, 0.12, size=2) * width
-        track = lerp(start, start + drift, np.linspace(0.0, 1.0, n_frames))
-        if inside(track, half, width, HEIGHT):
-            return track
-    return still(random_point(rng, half, width, HEIGHT), n_frames)
-
-
 def make_sequence(
     class_indices: list[int],
     seed: np.random.SeedSequence,
@@ -169,7 +163,7 @@ def make_sequence(
         colour = colours[2 + number]
         name = f"{colour} {SHAPE_NOUNS[shape]}"
         distractors.append(SceneObject(shape, PALETTE[colour], half, name, f"{2 + number:04d}"))
-        distractor_tracks.append(_distractor_track(rng, half, width, n_total))
+        distractor_tracks.append(distractor_track(rng, half, width, n_total))
     background = make_background(rng, HEIGHT, width)
 
     frames = np.empty((n_total, HEIGHT, width, 3), dtype=np.uint8)
