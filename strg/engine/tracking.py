@@ -32,7 +32,7 @@ class Tracker:
             try:
                 import wandb
             except ImportError as error:
-                raise RuntimeError("--wandb needs the wandb package: pip install wandb") from error
+                raise RuntimeError("--wandb needs the wandb package: pip install 'strg[wandb]'") from error
             self.wandb = wandb
             wandb.init(config={k: str(v) for k, v in vars(args).items()}, dir=str(args.result_path))
 
