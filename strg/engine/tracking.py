@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from strg.engine.distributed import Process
+from strg.engine.errors import RunError
 
 
 class Tracker:
@@ -24,7 +25,7 @@ class Tracker:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError as error:
-                raise RuntimeError(
+                raise RunError(
                     "--tensorboard needs the tensorboard package: pip install 'strg[tensorboard]'"
                 ) from error
             self.writer = SummaryWriter(log_dir=str(args.result_path), purge_step=begin_epoch)
@@ -32,7 +33,9 @@ class Tracker:
             try:
                 import wandb
             except ImportError as error:
-                raise RuntimeError("--wandb needs the wandb package: pip install 'strg[wandb]'") from error
+                raise RunError(
+                    "--wandb needs the wandb package: pip install 'strg[wandb]'"
+                ) from error
             self.wandb = wandb
             wandb.init(config={k: str(v) for k, v in vars(args).items()}, dir=str(args.result_path))
 
