@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from functools import partial
 
-import torch
 from torch import nn
 
-from strg.models.resnet import ResNet, conv1x1x1
+from strg.models.resnet import Bottleneck, ResNet, conv1x1x1
 from strg.models.wideresnet import WIDE_RESNET_LAYERS
 
 
-class ResNeXtBottleneck(nn.Module):
+class ResNeXtBottleneck(Bottleneck):
+    """Bottleneck with a grouped middle conv; the forward pass is the plain Bottleneck's."""
+
     expansion = 2
 
     def __init__(
         self, in_planes: int, planes: int, cardinality: int, stride: int = 1, downsample=None
     ) -> None:
-        super().__init__()
+        nn.Module.__init__(self)
         mid_planes = cardinality * planes // 32
         self.conv1 = conv1x1x1(in_planes, mid_planes)
         self.bn1 = nn.BatchNorm3d(mid_planes)
@@ -40,13 +41,6 @@ class ResNeXtBottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.stride = stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        residual = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + residual)
 
 
 def generate_model(model_depth: int, cardinality: int = 32, **kwargs) -> ResNet:
