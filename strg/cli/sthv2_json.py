@@ -6,10 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from strg.atomic import write_json_atomic
-from strg.prep.sthv2 import AnnotationError, build_annotation
-
-MISSING_SHOWN = 20
+from strg.cli.common import add_skip_missing, describe, report_missing, write_json_files
+from strg.prep.annotation import AnnotationError
+from strg.prep.sthv2 import build_annotation
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,11 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("dir_path", type=Path, help="directory of the official annotation files")
     parser.add_argument("video_path", type=Path, help="directory of the frame folders <id>/")
     parser.add_argument("dst_path", type=Path, help="annotation JSON to write")
-    parser.add_argument(
-        "--skip_missing",
-        action="store_true",
-        help="leave out videos without frames (they are listed) instead of failing",
-    )
+    add_skip_missing(parser)
     return parser
 
 
@@ -44,24 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except AnnotationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if result.missing:
-        print(f"{len(result.missing)} videos have no frames in {args.video_path}:", file=sys.stderr)
-        for video_id, subset in result.missing[:MISSING_SHOWN]:
-            print(f"  {subset} {video_id}: {args.video_path / video_id}", file=sys.stderr)
-        if len(result.missing) > MISSING_SHOWN:
-            print(f"  ... and {len(result.missing) - MISSING_SHOWN} more", file=sys.stderr)
-        if not args.skip_missing:
-            print(
-                "error: nothing written; extract their frames or pass --skip_missing",
-                file=sys.stderr,
-            )
-            return 1
-    try:
-        args.dst_path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(args.dst_path, result.annotation)
-    except OSError as error:
-        print(f"error: cannot write {args.dst_path}: {error.strerror}", file=sys.stderr)
-        return 2
-    counts = ", ".join(f"{count} {subset}" for subset, count in result.counts.items())
-    print(f"wrote {args.dst_path}: {len(result.annotation['labels'])} labels; {counts}")
-    return 0
+    if not report_missing(result.missing, args.skip_missing):
+        return 1
+    status = write_json_files({args.dst_path: result.annotation})
+    if status == 0:
+        print(f"wrote {args.dst_path}: {describe(result.annotation, result.counts)}")
+    return status

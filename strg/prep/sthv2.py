@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strg.prep.annotation import AnnotationError
+from strg.prep.annotation import AnnotationError, MissingVideo
 from strg.prep.extract import ExtractionJob
 from strg.prep.frames import count_frames
 
@@ -85,7 +85,7 @@ class BuildResult:
     """The annotation JSON and the videos whose frames were not found."""
 
     annotation: dict[str, Any]
-    missing: list[tuple[str, str]] = field(default_factory=list)  # (video id, subset)
+    missing: list[MissingVideo] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # subset -> videos written
 
 
@@ -127,7 +127,7 @@ def build_annotation(dataset_dir: Path, frame_dir: Path, skip_missing: bool = Fa
                 annotations["label"] = label
             n_frames = count_frames(frame_dir / video_id)
             if n_frames == 0:
-                result.missing.append((video_id, subset))
+                result.missing.append(MissingVideo(video_id, subset, frame_dir / video_id))
                 if skip_missing:
                     continue
             annotations["segment"] = [1, n_frames + 1]
