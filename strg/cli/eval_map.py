@@ -8,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from strg.evaluation.files import EvaluationInputError, read_ground_truth, read_results
+from strg.evaluation.files import (
+    EvaluationInputError,
+    check_result_ids,
+    read_ground_truth,
+    read_results,
+)
 from strg.evaluation.mean_ap import mean_average_precision
 
 
@@ -36,12 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ground_truth = read_ground_truth(args.ground_truth_path, args.subset)
         results = read_results(args.result_path, ground_truth.class_names)
-        unknown = sorted(set(results) - set(ground_truth.video_labels))
-        if unknown:
-            raise EvaluationInputError(
-                f"{len(unknown)} result videos are not in the ground truth's subset: "
-                + ", ".join(unknown[:5])
-            )
+        check_result_ids(ground_truth, results)
         if not ground_truth.video_labels:
             raise EvaluationInputError(f"no labelled video in subset {args.subset}")
     except EvaluationInputError as error:

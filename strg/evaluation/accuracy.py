@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from strg.evaluation.files import EvaluationInputError, GroundTruth
+from strg.evaluation.files import EvaluationInputError, GroundTruth, check_result_ids
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,7 @@ def top_k_accuracy(
         raise EvaluationInputError(f"-k must be >= 1, got {k}")
     if not ground_truth.video_labels:
         raise EvaluationInputError("no ground-truth video in the subset (is --subset right?)")
-    unknown = sorted(set(results) - set(ground_truth.video_labels))
-    if unknown:
-        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        raise EvaluationInputError(
-            f"{len(unknown)} result videos are not in the ground truth's subset: {shown}"
-        )
+    check_result_ids(ground_truth, results)
     considered = [
         video_id for video_id in ground_truth.video_labels if not ignore or video_id in results
     ]

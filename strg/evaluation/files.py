@@ -83,6 +83,16 @@ def read_ground_truth(path: Path, subset: str) -> GroundTruth:
     return GroundTruth(class_names=class_names, video_labels=video_labels)
 
 
+def check_result_ids(ground_truth: GroundTruth, results: dict[str, dict[str, float]]) -> None:
+    """Refuse results for videos outside the ground truth's subset, naming the first few."""
+    unknown = sorted(set(results) - set(ground_truth.video_labels))
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise EvaluationInputError(
+            f"{len(unknown)} result videos are not in the ground truth's subset: {shown}"
+        )
+
+
 def read_results(path: Path, class_names: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Video id -> {class name: score} from an inference JSON (the per-video averaged format).
 
