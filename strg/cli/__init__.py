@@ -13,6 +13,7 @@ import sys
 #: Sub-command -> the module whose ``main(argv) -> int`` runs it.
 COMMANDS: dict[str, str] = {
     "demo": "strg.cli.demo",
+    "ablate": "strg.cli.ablate",
     "train": "strg.cli.main",
     "synth": "strg.cli.synth",
     "vid2img_sthv2": "strg.cli.vid2img_sthv2",

@@ -29,6 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
             "and one video's graph; all with the public commands a user runs on real data."
         ),
     )
+    add_data_options(parser)
+    add_recipe_options(parser)
+    parser.add_argument(
+        "--prepare_only", action="store_true", help="stop after preparing the data set"
+    )
+    return parser
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Where the embedded data set goes and how it is made (shared with ``strg ablate``)."""
     parser.add_argument(
         "--workdir",
         type=Path,
@@ -41,13 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         help="videos per class of the embedded data set (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="data set seed (default: %(default)s)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the data set and of training (default: %(default)s)",
+    )
     parser.add_argument(
         "--n_jobs",
         type=int,
         default=os.cpu_count() or 1,
         help="parallel workers for generation, extraction and loading (default: %(default)s)",
     )
+
+
+def add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    """The training recipe's sizes (shared with ``strg ablate``)."""
     parser.add_argument(
         "--epochs", type=int, default=5, help="stage-1 epochs of the backbone (default: 5)"
     )
@@ -64,10 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sample_duration", type=int, default=16, help="frames per clip (default: 16)"
     )
-    parser.add_argument(
-        "--prepare_only", action="store_true", help="stop after preparing the data set"
-    )
-    return parser
 
 
 def _environment() -> dict[str, str]:
@@ -97,14 +112,14 @@ def run_step(title: str, command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo pipeline; returns the exit status."""
-    args = build_parser().parse_args(argv)
+def prepare(args: argparse.Namespace) -> tuple[Path, Path, Path]:
+    """Generate, extract, annotate and import boxes (each step finishes at once when its output
+    is complete); returns the annotation JSON, the frame folders and the proposal store."""
     dataset = args.workdir / "sthv2"
     frames = dataset / "frames"
     annotation = args.workdir / "sthv2.json"
-    python = sys.executable
     boxes = dataset / "boxes"
+    python = sys.executable
     timings = {
         "generate": run_step("1/4 generate the embedded data set", [
             python, "-m", "strg.synth", "--out", str(dataset),
@@ -124,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         ]),
     }  # fmt: skip
     report(annotation, dataset, timings)
+    return annotation, frames, boxes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo pipeline; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    annotation, frames, boxes = prepare(args)
     if args.prepare_only:
         return 0
     # imported here: preparing the data set does not need the training stack

@@ -1,0 +1,108 @@
+"""The training recipe of the embedded data set, shared by ``strg demo`` and ``strg ablate``.
+
+Both run the paper's two stages with the public commands: stage 1 trains the backbone alone; stage 2
+continues from its checkpoint at a 10× lower rate for the same number of epochs whatever the head
+(the backbone alone, or STRG with any graph configuration), so every model has the same budget.
+Each method returns an argument list for ``subprocess.run`` (never a shell string).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+#: Stage-1 learning rate; stage 2 runs at a tenth of it.
+STAGE1_RATE = 0.02
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The demo's training recipe on a prepared embedded data set.
+
+    Args:
+        frames: the frame folders (``--video_path``).
+        annotation: the annotation JSON (``--annotation_path``).
+        boxes: the proposal store (``--proposal_path``).
+        stage1_epochs, stage2_epochs: epochs of each stage.
+        sample_size, sample_duration: clip side and length.
+        n_jobs: loader workers.
+    """
+
+    frames: Path
+    annotation: Path
+    boxes: Path
+    stage1_epochs: int = 5
+    stage2_epochs: int = 2
+    sample_size: int = 56
+    sample_duration: int = 16
+    n_jobs: int = 2
+
+    @property
+    def description(self) -> str:
+        """One line for table headers."""
+        return (
+            f"{self.stage1_epochs} + {self.stage2_epochs} epochs, "
+            f"{self.sample_duration}×{self.sample_size}², r3d-10"
+        )
+
+    def graph(self, options: list[str] | None = None) -> list[str]:
+        """Flags that put the region-graph head (with ``options``) on the backbone."""
+        return ["--strg", "--proposal_path", str(self.boxes), "--nrois", "5", *(options or [])]
+
+    def _common(self, seed: int) -> list[str]:
+        return [
+            sys.executable, str(CHECKOUT / "main.py"),
+            "--video_path", str(self.frames), "--annotation_path", str(self.annotation),
+            "--dataset", "somethingv2", "--n_classes", "14",
+            "--model", "resnet", "--model_depth", "10", "--no_max_pool",
+            "--sample_size", str(self.sample_size), "--sample_duration", str(self.sample_duration),
+            "--batch_size", "8", "--n_val_samples", "1", "--n_threads", str(self.n_jobs),
+            "--manual_seed", str(seed), "--lr_scheduler", "cosine",
+        ]  # fmt: skip
+
+    def stage1(self, result: Path, seed: int) -> list[str]:
+        """Train the backbone alone into ``result``."""
+        return [
+            *self._common(seed), "--result_path", str(result),
+            "--learning_rate", str(STAGE1_RATE), "--n_epochs", str(self.stage1_epochs),
+            "--checkpoint", str(self.stage1_epochs),
+        ]  # fmt: skip
+
+    def stage1_checkpoint(self, stage1: Path) -> Path:
+        """The checkpoint stage 2 starts from."""
+        return stage1 / f"save_{self.stage1_epochs}.pth"
+
+    def stage2(self, result: Path, stage1: Path, seed: int, head: list[str]) -> list[str]:
+        """Continue from stage 1 into ``result`` with ``head`` (``[]``: the backbone alone)."""
+        return [
+            *self._common(seed), *head, "--result_path", str(result),
+            "--pretrain_path", str(self.stage1_checkpoint(stage1)), "--n_pretrain_classes", "14",
+            "--learning_rate", str(STAGE1_RATE / 10), "--n_epochs", str(self.stage2_epochs),
+            "--checkpoint", str(self.stage2_epochs),
+        ]  # fmt: skip
+
+    def stage2_checkpoint(self, result: Path) -> Path:
+        """The final checkpoint of a stage-2 run."""
+        return result / f"save_{self.stage2_epochs}.pth"
+
+    def inference(self, result: Path, seed: int, head: list[str]) -> list[str]:
+        """Run a stage-2 model on the validation videos: ``result/val.json``."""
+        return [
+            *self._common(seed), *head, "--result_path", str(result), "--no_train", "--no_val",
+            "--inference", "--resume_path", str(self.stage2_checkpoint(result)),
+        ]  # fmt: skip
+
+    def evaluate(self, result: Path, k: int) -> list[str]:
+        """Score ``result/val.json``: top-k video accuracy into ``result/top{k}.txt``."""
+        return [
+            sys.executable, "-m", "util_scripts.eval_accuracy", str(self.annotation),
+            str(result / "val.json"), "--subset", "val", "-k", str(k), "--save",
+        ]  # fmt: skip
+
+
+def read_scores(result: Path) -> dict[int, float]:
+    """``{1: top-1, 5: top-5}`` (fractions) written by :meth:`Recipe.evaluate` into ``result``."""
+    return {k: float((result / f"top{k}.txt").read_text(encoding="utf-8")) for k in (1, 5)}
