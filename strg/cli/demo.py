@@ -68,14 +68,14 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 def add_recipe_options(parser: argparse.ArgumentParser) -> None:
     """The training recipe's sizes (shared with ``strg ablate``)."""
     parser.add_argument(
-        "--epochs", type=int, default=5, help="stage-1 epochs of the backbone (default: 5)"
+        "--epochs", type=int, default=12, help="stage-1 epochs of the backbone (default: 12)"
     )
     parser.add_argument(
         "--stage2_epochs",
         type=int,
-        default=2,
+        default=4,
         help="stage-2 epochs, for STRG and, at the same budget, for the backbone alone "
-        "(default: 2)",
+        "(default: 4)",
     )
     parser.add_argument(
         "--sample_size", type=int, default=56, help="crop side in pixels (default: 56)"

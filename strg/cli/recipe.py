@@ -14,8 +14,8 @@ from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 
-#: Stage-1 learning rate; stage 2 runs at a tenth of it.
-STAGE1_RATE = 0.02
+#: Stage-1 learning rate (AdamW); stage 2 runs at a tenth of it.
+STAGE1_RATE = 0.002
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class Recipe:
     frames: Path
     annotation: Path
     boxes: Path
-    stage1_epochs: int = 5
-    stage2_epochs: int = 2
+    stage1_epochs: int = 12
+    stage2_epochs: int = 4
     sample_size: int = 56
     sample_duration: int = 16
     n_jobs: int = 2
@@ -45,12 +45,19 @@ class Recipe:
         """One line for table headers."""
         return (
             f"{self.stage1_epochs} + {self.stage2_epochs} epochs, "
-            f"{self.sample_duration}×{self.sample_size}², r3d-10"
+            f"{self.sample_duration}×{self.sample_size}², r3d-10 at half width"
         )
 
     def graph(self, options: list[str] | None = None) -> list[str]:
-        """Flags that put the region-graph head (with ``options``) on the backbone."""
-        return ["--strg", "--proposal_path", str(self.boxes), "--nrois", "5", *(options or [])]
+        """Flags that put the region-graph head (with ``options``) on the backbone.
+
+        The head is 128 wide, half the backbone's 256 channels: at the usual 512 its 3.0 M
+        parameters (nearly the backbone's 3.6 M) overfit the 294 training videos within 4 epochs.
+        """
+        return [
+            "--strg", "--proposal_path", str(self.boxes), "--nrois", "5", "--reduce_dim", "128",
+            *(options or []),
+        ]  # fmt: skip
 
     def _common(self, seed: int) -> list[str]:
         return [
@@ -58,16 +65,20 @@ class Recipe:
             "--video_path", str(self.frames), "--annotation_path", str(self.annotation),
             "--dataset", "somethingv2", "--n_classes", "14",
             "--model", "resnet", "--model_depth", "10", "--no_max_pool",
+            "--resnet_widen_factor", "0.5",
             "--sample_size", str(self.sample_size), "--sample_duration", str(self.sample_duration),
+            "--train_crop", "center",
             "--batch_size", "8", "--n_val_samples", "1", "--n_threads", str(self.n_jobs),
-            "--manual_seed", str(seed), "--lr_scheduler", "cosine",
+            "--manual_seed", str(seed), "--amp", "bf16",
+            "--optimizer", "adamw", "--weight_decay", "0.05", "--lr_scheduler", "cosine",
         ]  # fmt: skip
 
     def stage1(self, result: Path, seed: int) -> list[str]:
         """Train the backbone alone into ``result``."""
         return [
             *self._common(seed), "--result_path", str(result),
-            "--learning_rate", str(STAGE1_RATE), "--n_epochs", str(self.stage1_epochs),
+            "--learning_rate", str(STAGE1_RATE), "--warmup_epochs", "1",
+            "--n_epochs", str(self.stage1_epochs),
             "--checkpoint", str(self.stage1_epochs),
         ]  # fmt: skip
 
@@ -75,13 +86,17 @@ class Recipe:
         """The checkpoint stage 2 starts from."""
         return stage1 / f"save_{self.stage1_epochs}.pth"
 
-    def stage2(self, result: Path, stage1: Path, seed: int, head: list[str]) -> list[str]:
-        """Continue from stage 1 into ``result`` with ``head`` (``[]``: the backbone alone)."""
+    def stage2(
+        self, result: Path, stage1: Path, seed: int, head: list[str], validate: bool = True
+    ) -> list[str]:
+        """Continue from stage 1 into ``result`` with ``head`` (``[]``: the backbone alone);
+        without ``validate``, no validation after each epoch (the final model is scored by
+        :meth:`inference` anyway)."""
         return [
             *self._common(seed), *head, "--result_path", str(result),
             "--pretrain_path", str(self.stage1_checkpoint(stage1)), "--n_pretrain_classes", "14",
             "--learning_rate", str(STAGE1_RATE / 10), "--n_epochs", str(self.stage2_epochs),
-            "--checkpoint", str(self.stage2_epochs),
+            "--checkpoint", str(self.stage2_epochs), *([] if validate else ["--no_val"]),
         ]  # fmt: skip
 
     def stage2_checkpoint(self, result: Path) -> Path:

@@ -50,7 +50,7 @@ def test_ablation_runs_every_configuration_and_seed_then_reuses_them(tmp_path: P
     assert table == ablation_table(
         {key: {int(s): {int(k): v for k, v in by_k.items()} for s, by_k in by_seed.items()}
          for key, by_seed in zip(("backbone", "similarity"), measured.values(), strict=True)},
-        "1 + 1 epochs, 16×32², r3d-10", 2,
+        "1 + 1 epochs, 16×32², r3d-10 at half width", 2,
     )  # fmt: skip
     assert table in result.stdout
     with Image.open(out / "ablation.png") as image:
