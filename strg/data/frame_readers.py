@@ -17,12 +17,14 @@ clip.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+import torchvision
 from PIL import Image
 
 try:  # libjpeg-turbo straight into a tensor: twice as fast as PIL (benchmarks/loader.py)
@@ -40,6 +42,8 @@ from strg.data.records import DataError, VideoRecord
 from strg.structures import FRAME_NAME_PATTERNS, frame_file_name
 
 INPUT_TYPES = ("rgb", "flow")
+#: ``decode_jpeg`` takes a list of images from torchvision 0.19 on (pyproject allows 0.16).
+_DECODES_LISTS = tuple(map(int, re.findall(r"\d+", torchvision.__version__)[:2])) >= (0, 19)
 
 
 def _decode(data: bytes | np.ndarray, mode: ImageReadMode, where: str) -> torch.Tensor:
@@ -62,6 +66,27 @@ def _decode(data: bytes | np.ndarray, mode: ImageReadMode, where: str) -> torch.
     except RuntimeError as error:
         reason = str(error).rsplit(",", 1)[-1].strip()
         raise DataError(f"{where} is not a readable JPEG: {reason}") from error
+
+
+def _decode_all(
+    blobs: Sequence[bytes | np.ndarray], mode: ImageReadMode, wheres: Sequence[str]
+) -> list[torch.Tensor]:
+    """C×H×W uint8 frames from the JPEG bytes of one clip, ``wheres`` naming each for errors.
+
+    One ``decode_jpeg`` call for the whole list: per call, torchvision logs API usage and emits
+    its deprecation warning, and the warning filter has to be set, about 60 µs a frame (a tenth
+    of the decoding itself). Only when that call fails are the frames decoded one by one, to name
+    the broken one.
+    """
+    if decode_jpeg is None or not _DECODES_LISTS or any(len(data) == 0 for data in blobs):
+        return [_decode(data, mode, where) for data, where in zip(blobs, wheres, strict=True)]
+    tensors = [torch.frombuffer(bytearray(data), dtype=torch.uint8) for data in blobs]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return decode_jpeg(tensors, mode=mode)
+    except RuntimeError:
+        return [_decode(data, mode, where) for data, where in zip(blobs, wheres, strict=True)]
 
 
 def _stack(frames: list[torch.Tensor], where: Path) -> torch.Tensor:
@@ -97,18 +122,20 @@ class JpegFolderReader:
     def read(self, record: VideoRecord, indices: Sequence[int]) -> torch.Tensor:
         """T×3×H×W uint8 frames of ``record`` at ``indices``."""
         indices = _check_indices(indices, record.path)
-        decoded: dict[int, torch.Tensor] = {}
-        for index in dict.fromkeys(indices):
+        unique = list(dict.fromkeys(indices))
+        blobs, paths = [], []
+        for index in unique:
             path = self.frame_path(record, index)
             try:
-                data = path.read_bytes()
+                blobs.append(path.read_bytes())
             except FileNotFoundError:
                 raise DataError(
                     f"frame {index} of video {record.video_id} is missing: {path} does not exist"
                 ) from None
             except OSError as error:
                 raise DataError(f"cannot read {path}: {error.strerror}") from error
-            decoded[index] = _decode(data, ImageReadMode.RGB, str(path))
+            paths.append(str(path))
+        decoded = dict(zip(unique, _decode_all(blobs, ImageReadMode.RGB, paths), strict=True))
         return _stack([decoded[index] for index in indices], record.path)
 
 
@@ -139,14 +166,15 @@ class Hdf5Reader:
                 if name not in handle:
                     raise DataError(f"{record.path} has no dataset {name!r}")
                 dataset = handle[name]
-                decoded: dict[int, torch.Tensor] = {}
-                for index in dict.fromkeys(indices):
-                    if index >= len(dataset):
-                        raise DataError(
-                            f"{record.path}: frame {index} asked, but {name!r} holds only "
-                            f"{len(dataset)} frames"
-                        )
-                    decoded[index] = _decode(dataset[index], mode, f"{record.path} {name}[{index}]")
+                unique = list(dict.fromkeys(indices))
+                if max(unique) >= len(dataset):
+                    raise DataError(
+                        f"{record.path}: frame {max(unique)} asked, but {name!r} holds only "
+                        f"{len(dataset)} frames"
+                    )
+                blobs = [dataset[index] for index in unique]
+                wheres = [f"{record.path} {name}[{index}]" for index in unique]
+                decoded = dict(zip(unique, _decode_all(blobs, mode, wheres), strict=True))
                 channels.append(_stack([decoded[index] for index in indices], record.path))
         return channels[0] if len(channels) == 1 else torch.cat(channels, dim=1)
 

@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as F  # noqa: N812 (torchvision's own idiom)
@@ -335,6 +336,11 @@ def mean_std(
     return mean[:n_channels], std[:n_channels]
 
 
+#: Values per ufunc call in :func:`normalize` (whole frames, at least one): about 1 MB of float32,
+#: so the second pass (the shift) finds the first pass's output still in the L2 cache.
+_NORMALIZE_CHUNK = 2**18
+
+
 def normalize(
     video: torch.Tensor,
     mean: Sequence[float],
@@ -342,16 +348,34 @@ def normalize(
     value_scale: float = 1,
     out: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """C×T×H×W uint8 → C×T×H×W float32: ``(x / 255 · value_scale − mean) / std``.
+    """C×T×H×W uint8 (CPU, any strides) → C×T×H×W float32: ``(x / 255 · value_scale − mean) / std``.
 
-    One conversion pass (into ``out`` when given, e.g. the clip's slot of the batch), then
-    in-place per-channel arithmetic on contiguous memory.
+    Computed as ``x · a_c + b_c`` with ``a_c = value_scale / 255 / std_c`` and ``b_c = −mean_c /
+    std_c``, both rounded to float32 as torch rounds a scalar operand (the result is bit for bit
+    what ``out.copy_(video)`` followed by ``mul_(a_c)`` and ``sub_(mean_c / std_c)`` gives), into
+    ``out`` when given (the clip's slot of the batch: fresh shared memory in a loader worker).
+
+    Clips come channels-last from the resize, so each channel is a stride-3 gather. NumPy's
+    multiply converts the gather through a small contiguous buffer and multiplies with SIMD,
+    writing each output element once; torch's ``copy_`` does that gather element by element and
+    the affine then needs two more passes over ``out``. The shift is added to chunks of about
+    1 MB, while they are still in the L2 cache.
     """
-    if video.ndim != 4 or video.shape[0] != len(mean):
+    if video.ndim != 4 or video.shape[0] != len(mean) or len(std) != len(mean):
         raise ValueError(f"video must be {len(mean)}×T×H×W, got {tuple(video.shape)}")
     if out is None:
         out = torch.empty(video.shape, dtype=torch.float32)
-    out.copy_(video)
+    elif out.shape != video.shape or out.dtype != torch.float32:
+        raise ValueError(
+            f"out must be float32 {tuple(video.shape)}, got {out.dtype} {tuple(out.shape)}"
+        )
+    source, target = video.numpy(), out.numpy()
+    frames = max(1, _NORMALIZE_CHUNK // max(1, video.shape[2] * video.shape[3]))
     for channel, (m, s) in enumerate(zip(mean, std, strict=True)):
-        out[channel].mul_(value_scale / 255.0 / s).sub_(m / s)
+        scale, shift = np.float32(value_scale / 255.0 / s), np.float32(-m / s)
+        for start in range(0, video.shape[1], frames):
+            chunk = target[channel, start : start + frames]
+            # dtype pins float32 arithmetic (NumPy 1.x's value-based casting could pick float16)
+            np.multiply(source[channel, start : start + frames], scale, out=chunk, dtype=np.float32)
+            np.add(chunk, shift, out=chunk)
     return out

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import torch
 
+import strg.data.collate
 from strg.data.builder import build_video_dataset
 from strg.data.collate import collate_videos
 from strg.data.loader import SeededSampler, build_loader
 from strg.data.proposal_store import ProposalStore, from_frame_lists
 from strg.data.records import DataError
 from strg.prep.sthv2 import build_annotation
-from strg.structures import Batch
+from strg.structures import Batch, Clip, VideoItem
 from tests.data.conftest import CLASSES, make_jpg_dataset
 
 
@@ -290,3 +291,14 @@ def test_collate_rejects_mixed_sizes_with_a_hint(tmp_path: Path) -> None:
         collate_videos([built.dataset[0], small.dataset[1]])
     batch = collate_videos([built.dataset[0]]).to("cpu")
     assert batch.frames.dtype == torch.uint8 and batch.frames.shape == (1, 3, 4, 32, 42)
+
+
+def test_worker_batches_are_allocated_in_shared_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a loader worker the batch is born in shared memory (no copy when it is sent)."""
+    clip = torch.randint(0, 256, (3, 2, 8, 8), dtype=torch.uint8)
+    items = [VideoItem([Clip(frames=clip, target=0, video_id="v", frame_indices=[0, 1])], [])]
+    assert not collate_videos(items, ((0.5,) * 3, (0.25,) * 3, 1)).frames.is_shared()
+    monkeypatch.setattr(strg.data.collate, "get_worker_info", lambda: object())
+    batch = collate_videos(items, ((0.5,) * 3, (0.25,) * 3, 1))
+    assert batch.frames.is_shared() and batch.frames.shape == (1, 3, 2, 8, 8)
+    torch.testing.assert_close(batch.frames[0], (clip / 255 - 0.5) / 0.25)

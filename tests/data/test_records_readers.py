@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import strg.data.frame_readers
 from strg.data.builder import build_video_dataset
 from strg.data.frame_readers import Hdf5Reader, JpegFolderReader, VideoFileReader, build_reader
 from strg.data.proposal_store import ProposalStoreError
@@ -98,6 +99,19 @@ def test_corrupt_jpeg_names_the_file(tmp_path: Path) -> None:
     corrupt.write_bytes(b"")
     with pytest.raises(DataError, match=f"{corrupt} is empty"):
         JpegFolderReader().read(record, [1])
+
+
+def test_clip_decoded_in_one_call_equals_frame_by_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-call decode (torchvision >= 0.19) and the per-frame one give the same clip."""
+    annotation = make_jpg_dataset(tmp_path, n_videos=1, n_frames=6)
+    record = build_records(annotation, tmp_path / "frames", "train").records[0]
+    together = JpegFolderReader().read(record, [5, 0, 3, 3])
+    monkeypatch.setattr(strg.data.frame_readers, "_DECODES_LISTS", False)
+    one_by_one = JpegFolderReader().read(record, [5, 0, 3, 3])
+    assert together.shape == (4, 3, 48, 64) and torch.equal(together, one_by_one)
+    assert torch.equal(together[2], together[3])
 
 
 def test_missing_box_file_is_an_early_error(tmp_path: Path) -> None:
