@@ -2,8 +2,10 @@
 
 Beside our loader, a naive reference measured in the same run does what 3D-ResNets-PyTorch does:
 PIL open + RGB convert per frame, then per-frame transforms (RandomResizedCrop, flip, ToTensor,
-Normalize) and a stack. Both produce the same training clips (random resized crop + flip,
-normalised C×T×H×W float32). Frames are 256 pixels high (the Something-Something extraction).
+Normalize) and a stack. Both do the same work per clip: a random resized crop + flip of the same
+distribution, normalised C×T×H×W float32 of the same size. The random draws differ (each loader
+seeds its own generator) and PIL's resize rounds differently from torch's, so the clips are alike,
+not bit-equal. Frames are 256 pixels high (the Something-Something extraction).
 
     python benchmarks/loader.py [--videos 8] [--frames 40] [--rounds 3] [--threads 1]
 
