@@ -96,12 +96,17 @@ def _environment() -> dict[str, str]:
     return environment
 
 
+def _shown(argument: str) -> str:
+    """An argument as a user would type it in the current directory."""
+    if argument == sys.executable:
+        return "python"
+    here = f"{Path.cwd()}{os.sep}"
+    return argument.removeprefix(here) if argument.startswith(here) else argument
+
+
 def run_step(title: str, command: list[str]) -> float:
     """Print and run one public command; stop the demo with its exit status when it fails."""
-    print(
-        f"\n== {title}\n$ {shlex.join(['python' if c == sys.executable else c for c in command])}",
-        flush=True,
-    )
+    print(f"\n== {title}\n$ {shlex.join(_shown(argument) for argument in command)}", flush=True)
     started = time.perf_counter()
     completed = subprocess.run(command, check=False, env=_environment())
     if completed.returncode != 0:
