@@ -68,6 +68,12 @@ def _dataset(parser: argparse.ArgumentParser) -> None:
         "--pretrain_path", type=Path, default=None, help="checkpoint to fine-tune from"
     )
     group.add_argument(
+        "--keep_classifier",
+        action="store_true",
+        help="with --pretrain_path: keep the checkpoint's classifier instead of a fresh one (same "
+        "classes: --n_pretrain_classes = --n_classes), e.g. to continue a backbone on its data",
+    )
+    group.add_argument(
         "--ft_begin_module",
         default="",
         help="first top-level module to fine-tune (conv1, layer1..4, fc, ...); earlier modules are "
@@ -417,6 +423,13 @@ def check_options(args: argparse.Namespace) -> list[str]:
         errors.append("--input_type flow needs --file_type hdf5")
     if (args.pretrain_path is None) != (args.n_pretrain_classes == 0):
         errors.append("--pretrain_path and --n_pretrain_classes go together")
+    if args.keep_classifier and args.pretrain_path is None:
+        errors.append("--keep_classifier needs --pretrain_path (the classifier to keep)")
+    elif args.keep_classifier and args.n_pretrain_classes != args.n_classes:
+        errors.append(
+            f"--keep_classifier keeps a {args.n_pretrain_classes}-class classifier: "
+            f"--n_classes must be {args.n_pretrain_classes}, got {args.n_classes}"
+        )
     if args.ft_begin_module and args.pretrain_path is None:
         errors.append("--ft_begin_module needs --pretrain_path (it freezes pretrained modules)")
     strg = args.strg or args.model.endswith("_strg")

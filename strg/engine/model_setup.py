@@ -95,7 +95,8 @@ def build_run_model(
     n_input_channels: int,
     pretrain_path: Path | None,
 ) -> nn.Module:
-    """Build the model; with ``pretrain_path`` load it and put a new ``n_classes`` classifier on.
+    """Build the model; with ``pretrain_path`` load it and put a new ``n_classes`` classifier on
+    (unless ``args.keep_classifier``: then the checkpoint's classifier stays).
 
     Under STRG, a checkpoint of a plain backbone (the paper's stage 1) initialises the backbone
     (its classifier is dropped); a checkpoint of an STRG model initialises all of it.
@@ -108,6 +109,11 @@ def build_run_model(
     state = read_state_dict(pretrain_path)
     from_strg = any(key.startswith("backbone.") for key in state)
     if strg and not from_strg:
+        if args.keep_classifier:
+            raise CheckpointError(
+                f"--keep_classifier: {pretrain_path} is a plain backbone, whose classifier STRG "
+                "does not use (its head starts fresh)"
+            )
         model = build_model(
             args.model, strg=True, **model_kwargs(args, defaults, n_classes, n_input_channels)
         )
@@ -122,7 +128,8 @@ def build_run_model(
         **model_kwargs(args, defaults, args.n_pretrain_classes, n_input_channels),
     )
     load_exactly(model, state, pretrain_path, "--n_pretrain_classes")
-    replace_classifier(model, n_classes)
+    if not args.keep_classifier:
+        replace_classifier(model, n_classes)
     return model
 
 
