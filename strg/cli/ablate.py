@@ -7,8 +7,9 @@ scale). Every run is scored on the validation videos by ``main.py --inference`` 
 ``eval_accuracy``; the mean ± standard deviation over seeds is written as a Markdown table
 (``ablation.md``), the per-seed figures as JSON (``ablation.json``) and a plot (``ablation.png``).
 
-Runs already scored are reused (and said so), so an interrupted ablation continues where it
-stopped. The data set is the demo's (prepared first when missing), and so is the recipe.
+Runs finished with the same commands are reused (and said so), so an interrupted ablation
+continues where it stopped; a folder made by other commands is refused. The data set is the
+demo's (prepared first when missing), and so is the recipe.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from strg.atomic import write_text_atomic
@@ -100,26 +102,21 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         stage1 = out / f"seed{seed}" / "stage1_backbone"
         done += 1
-        if recipe.stage1_checkpoint(stage1).is_file():
-            print(f"\n[{done}/{total}] seed {seed}: stage 1 reused from {stage1}", flush=True)
-        else:
-            run_step(f"[{done}/{total}] seed {seed}: stage 1, the backbone alone",
-                     recipe.stage1(stage1, seed))  # fmt: skip
+        _run_once(
+            f"[{done}/{total}] seed {seed}: stage 1, the backbone alone",
+            stage1, {"stage 1": recipe.stage1(stage1, seed)}, run_step,
+        )  # fmt: skip
         for key in keys:
             done += 1
             result = out / f"seed{seed}" / key
             options = CONFIGURATIONS[KEYS[key]]
             head = [] if options is None else recipe.graph(options)
-            title = f"[{done}/{total}] seed {seed}: {KEYS[key]}"
-            if (result / "top1.txt").is_file() and (result / "top5.txt").is_file():
-                print(f"\n{title}: scores reused from {result}", flush=True)
-            else:
-                run_step(
-                    f"{title}: stage 2", recipe.stage2(result, stage1, seed, head, validate=False)
-                )
-                run_step(f"{title}: inference", recipe.inference(result, seed, head))
-                for k in (1, 5):
-                    run_step(f"{title}: top-{k}", recipe.evaluate(result, k))
+            steps = {
+                "stage 2": recipe.stage2(result, stage1, seed, head, validate=False),
+                "inference": recipe.inference(result, seed, head),
+                **{f"top-{k}": recipe.evaluate(result, k) for k in (1, 5)},
+            }
+            _run_once(f"[{done}/{total}] seed {seed}: {KEYS[key]}", result, steps, run_step)
             scores[key][seed] = read_scores(result)
     table = ablation_table(scores, recipe.description, len(args.seeds))
     out.mkdir(parents=True, exist_ok=True)
@@ -134,6 +131,37 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     print(f"written: {out / 'ablation.md'}, {out / 'ablation.json'}, {out / 'ablation.png'}")
     return 0
+
+
+#: Written into a run's folder once all its steps succeeded: the commands that made it.
+DONE_FILE = "ablation_commands.json"
+
+
+def _run_once(
+    title: str,
+    folder: Path,
+    steps: dict[str, list[str]],
+    run_step: Callable[[str, list[str]], float],
+) -> None:
+    """Run ``steps`` into ``folder``, unless a finished run of the same commands is there.
+
+    A folder finished with other commands (another recipe or option) is an error, not reused: its
+    scores would silently stand for a configuration they do not measure.
+    """
+    done_file = folder / DONE_FILE
+    # the interpreter's path may differ between machines; the commands' arguments may not
+    wanted = {name: command[1:] for name, command in steps.items()}
+    if done_file.is_file():
+        if json.loads(done_file.read_text(encoding="utf-8")) != wanted:
+            raise SystemExit(
+                f"ablate: {folder} was made by other commands than this run's ({done_file}); "
+                "remove it or choose another --out"
+            )
+        print(f"\n{title}: reused from {folder}", flush=True)
+        return
+    for name, command in steps.items():
+        run_step(f"{title}: {name}", command)
+    write_text_atomic(done_file, json.dumps(wanted, indent=1) + "\n")
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
