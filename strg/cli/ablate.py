@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
             "top-5), OUT/ablation.json and OUT/ablation.png."
         ),
     )
-    add_data_options(parser)
+    add_data_options(parser, seed_help="seed of the data set (training seeds: --seeds)")
     add_recipe_options(parser)
     parser.add_argument(
         "--seeds",

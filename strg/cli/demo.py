@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_data_options(parser: argparse.ArgumentParser) -> None:
+def add_data_options(
+    parser: argparse.ArgumentParser, seed_help: str = "seed of the data set and of training"
+) -> None:
     """Where the embedded data set goes and how it is made (shared with ``strg ablate``)."""
     parser.add_argument(
         "--workdir",
@@ -55,7 +57,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=int,
         default=0,
-        help="seed of the data set and of training (default: %(default)s)",
+        help=f"{seed_help} (default: %(default)s)",
     )
     parser.add_argument(
         "--n_jobs",
