@@ -82,6 +82,18 @@ def write_json_files(outputs: dict[Path, Any]) -> int:
     return 0
 
 
+def write_annotation(result: Any, dst_path: Path, skip_missing: bool) -> int:
+    """Write one builder's annotation JSON (``result`` has ``annotation``, ``missing`` and
+    ``counts``) and say what it holds; 0, 1 when videos have no frames and ``skip_missing`` is
+    off (nothing written), 2 when the file cannot be written."""
+    if not report_missing(result.missing, skip_missing):
+        return 1
+    status = write_json_files({dst_path: result.annotation})
+    if status == 0:
+        print(f"wrote {dst_path}: {describe(result.annotation, result.counts)}")
+    return status
+
+
 def describe(annotation: dict[str, Any], counts: dict[str, int]) -> str:
     """``"14 labels; 294 training, 84 validation"``."""
     subsets = ", ".join(f"{count} {subset}" for subset, count in counts.items())

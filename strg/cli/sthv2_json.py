@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from strg.cli.common import add_skip_missing, describe, report_missing, write_json_files
+from strg.cli.common import add_skip_missing, write_annotation
 from strg.prep.annotation import AnnotationError
 from strg.prep.sthv2 import build_annotation
 
@@ -39,9 +39,4 @@ def main(argv: list[str] | None = None) -> int:
     except AnnotationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not report_missing(result.missing, args.skip_missing):
-        return 1
-    status = write_json_files({args.dst_path: result.annotation})
-    if status == 0:
-        print(f"wrote {args.dst_path}: {describe(result.annotation, result.counts)}")
-    return status
+    return write_annotation(result, args.dst_path, args.skip_missing)
