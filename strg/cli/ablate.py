@@ -21,30 +21,29 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from strg.atomic import write_text_atomic
 
-#: Configuration name -> main.py flags of the stage-2 head (``None``: the backbone alone).
-CONFIGURATIONS: dict[str, list[str] | None] = {
-    "backbone only": None,
-    "+ similarity": ["--graphs", "similarity"],
-    "+ spatial-temporal": ["--graphs", "spatial_temporal"],
-    "+ both (3 layers, end fusion)": [],
-    "+ both, 1 layer": ["--gcn_layers", "1"],
-    "+ both, 2 layers": ["--gcn_layers", "2"],
-    "+ both, 4 layers": ["--gcn_layers", "4"],
-    "+ both, layer fusion": ["--gcn_fusion", "layer"],
-}
-#: Short names for ``--configurations`` and the run folders.
-KEYS: dict[str, str] = {
-    "backbone": "backbone only",
-    "similarity": "+ similarity",
-    "spatial_temporal": "+ spatial-temporal",
-    "both": "+ both (3 layers, end fusion)",
-    "layers1": "+ both, 1 layer",
-    "layers2": "+ both, 2 layers",
-    "layers4": "+ both, 4 layers",
-    "layer_fusion": "+ both, layer fusion",
+
+class Configuration(NamedTuple):
+    """One row of the ablation: its name in the table, and the stage-2 head's main.py flags
+    (``None``: the backbone alone)."""
+
+    name: str
+    flags: list[str] | None
+
+
+#: Short name (``--configurations``, the run folder) -> configuration, in table order.
+CONFIGURATIONS: dict[str, Configuration] = {
+    "backbone": Configuration("backbone only", None),
+    "similarity": Configuration("+ similarity", ["--graphs", "similarity"]),
+    "spatial_temporal": Configuration("+ spatial-temporal", ["--graphs", "spatial_temporal"]),
+    "both": Configuration("+ both (3 layers, end fusion)", []),
+    "layers1": Configuration("+ both, 1 layer", ["--gcn_layers", "1"]),
+    "layers2": Configuration("+ both, 2 layers", ["--gcn_layers", "2"]),
+    "layers4": Configuration("+ both, 4 layers", ["--gcn_layers", "4"]),
+    "layer_fusion": Configuration("+ both, layer fusion", ["--gcn_fusion", "layer"]),
 }
 
 
@@ -73,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--configurations",
         nargs="+",
-        choices=tuple(KEYS),
-        default=list(KEYS),
+        choices=tuple(CONFIGURATIONS),
+        default=list(CONFIGURATIONS),
         help="which rows to run (default: all)",
     )
     parser.add_argument(
@@ -96,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.workdir / "ablation"
     annotation, frames, boxes = prepare(args)
     recipe = recipe_from_args(args, annotation, frames, boxes)
-    keys = [key for key in KEYS if key in args.configurations]  # table order, whatever was typed
+    # table order, whatever order was typed
+    keys = [key for key in CONFIGURATIONS if key in args.configurations]
     scores: dict[str, dict[int, dict[int, float]]] = {key: {} for key in keys}
     total, done, started = len(args.seeds) * (len(keys) + 1), 0, time.perf_counter()
     for seed in args.seeds:
@@ -109,21 +109,24 @@ def main(argv: list[str] | None = None) -> int:
         for key in keys:
             done += 1
             result = out / f"seed{seed}" / key
-            options = CONFIGURATIONS[KEYS[key]]
-            head = [] if options is None else recipe.graph(options)
+            flags = CONFIGURATIONS[key].flags
+            head = [] if flags is None else recipe.graph(flags)
             steps = {
                 "stage 2": recipe.stage2(result, stage1, seed, head, validate=False),
                 "inference": recipe.inference(result, seed, head),
                 **{f"top-{k}": recipe.evaluate(result, k) for k in (1, 5)},
             }
-            _run_once(f"[{done}/{total}] seed {seed}: {KEYS[key]}", result, steps, run_step)
+            _run_once(
+                f"[{done}/{total}] seed {seed}: {CONFIGURATIONS[key].name}", result, steps, run_step
+            )
             scores[key][seed] = read_scores(result)
     table = ablation_table(scores, recipe.description, len(args.seeds))
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "ablation.md", table)
     write_text_atomic(
         out / "ablation.json",
-        json.dumps({KEYS[key]: by_seed for key, by_seed in scores.items()}, indent=1) + "\n",
+        json.dumps({CONFIGURATIONS[key].name: by_seed for key, by_seed in scores.items()}, indent=1)
+        + "\n",
     )
     plot_ablation(scores, out / "ablation.png", recipe.description)
     minutes = (time.perf_counter() - started) / 60
@@ -182,9 +185,9 @@ def ablation_table(
         top1 = _mean_std([s[1] for s in by_seed.values()])
         top5 = _mean_std([s[5] for s in by_seed.values()])
         each = " ".join(f"{100 * s[1]:.1f}" for s in by_seed.values())
+        name = CONFIGURATIONS[key].name
         lines.append(
-            f"| {KEYS[key]} | {top1[0]:.1f} ± {top1[1]:.1f} | {top5[0]:.1f} ± {top5[1]:.1f} "
-            f"| {each} |"
+            f"| {name} | {top1[0]:.1f} ± {top1[1]:.1f} | {top5[0]:.1f} ± {top5[1]:.1f} | {each} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -204,7 +207,7 @@ def plot_ablation(
         axis.barh(row, mean, xerr=std, color="tab:gray" if key == "backbone" else "tab:blue",
                   alpha=0.7, capsize=4)  # fmt: skip
         axis.plot(values, [row] * len(values), "k.", markersize=6)
-    axis.set_yticks(range(len(keys)), [KEYS[key] for key in keys])
+    axis.set_yticks(range(len(keys)), [CONFIGURATIONS[key].name for key in keys])
     axis.invert_yaxis()
     axis.set_xlabel("validation top-1 (%)")
     axis.set_title(f"ablation: mean ± std over seeds (dots: seeds)\n{description}")
