@@ -11,8 +11,8 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-import strg.data.frame_readers
 from strg.data.builder import build_video_dataset
 from strg.data.frame_readers import Hdf5Reader, JpegFolderReader, VideoFileReader, build_reader
 from strg.data.proposal_store import ProposalStoreError
@@ -101,17 +101,29 @@ def test_corrupt_jpeg_names_the_file(tmp_path: Path) -> None:
         JpegFolderReader().read(record, [1])
 
 
-def test_clip_decoded_in_one_call_equals_frame_by_frame(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The one-call decode (torchvision >= 0.19) and the per-frame one give the same clip."""
+def test_decoded_clip_equals_pil_and_repeats_frames(tmp_path: Path) -> None:
+    """libjpeg-turbo straight into the clip gives PIL's pixels, in the order asked, repeated
+    frames included, channels-last in memory."""
     annotation = make_jpg_dataset(tmp_path, n_videos=1, n_frames=6)
     record = build_records(annotation, tmp_path / "frames", "train").records[0]
-    together = JpegFolderReader().read(record, [5, 0, 3, 3])
-    monkeypatch.setattr(strg.data.frame_readers, "_DECODES_LISTS", False)
-    one_by_one = JpegFolderReader().read(record, [5, 0, 3, 3])
-    assert together.shape == (4, 3, 48, 64) and torch.equal(together, one_by_one)
-    assert torch.equal(together[2], together[3])
+    clip = JpegFolderReader().read(record, [5, 0, 3, 3])
+    assert clip.shape == (4, 3, 48, 64) and clip.dtype == torch.uint8
+    assert clip.permute(0, 2, 3, 1).is_contiguous()
+    for row, index in enumerate([5, 0, 3, 3]):
+        with Image.open(record.path / f"image_{index + 1:05d}.jpg") as image:
+            expected = torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1)
+        assert torch.equal(clip[row], expected)
+    without_repeats = JpegFolderReader().read(record, [3, 5])  # the decoded array itself
+    assert torch.equal(without_repeats, clip[[2, 0]])
+
+
+def test_frame_of_another_size_names_the_file(tmp_path: Path) -> None:
+    annotation = make_jpg_dataset(tmp_path, n_videos=1, n_frames=4)
+    odd = tmp_path / "frames" / CLASSES[0] / "v0" / "image_00003.jpg"
+    odd.write_bytes(jpeg_bytes(np.zeros((50, 64, 3), dtype=np.uint8)))
+    record = build_records(annotation, tmp_path / "frames", "train").records[0]
+    with pytest.raises(DataError, match=rf"{odd} is 64×50, but .*image_00001\.jpg is 64×48"):
+        JpegFolderReader().read(record, [0, 1, 2, 3])
 
 
 def test_missing_box_file_is_an_early_error(tmp_path: Path) -> None:
