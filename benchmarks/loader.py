@@ -2,12 +2,18 @@
 
 Beside our loader, a naive reference measured in the same run does what 3D-ResNets-PyTorch does:
 PIL open + RGB convert per frame, then per-frame transforms (RandomResizedCrop, flip, ToTensor,
-Normalize) and a stack. Both do the same work per clip: a random resized crop + flip of the same
-distribution, normalised C×T×H×W float32 of the same size. The random draws differ (each loader
-seeds its own generator) and PIL's resize rounds differently from torch's, so the clips are alike,
-not bit-equal. Frames are 256 pixels high (the Something-Something extraction).
+ScaleValue, Normalize), a stack, and the default collate. Both deliver the same thing to the
+loop: batches of normalised B×C×T×H×W float32 clips in the main process, each a random resized
+crop + flip of the same distribution. Ours normalises in the main process (its workers hand over
+uint8 clips; on a GPU that step runs there), and that time is counted. The random draws differ
+(each loader seeds its own generator) and PIL's resize rounds differently from torch's, so the
+clips are alike, not bit-equal. Frames are 256 pixels high (the Something-Something extraction).
 
-    python benchmarks/loader.py [--videos 8] [--frames 40] [--rounds 3] [--threads 1]
+Each round runs one pass of every loader, one after the other; the table gives each loader's
+median clips/s over the rounds, and a speed-up is the median over the rounds of the ratio within
+a round, so that a slow spell of a shared machine hits both sides of a ratio alike.
+
+    python benchmarks/loader.py [--videos 16] [--frames 40] [--rounds 5] [--threads 1]
 
 The last line is ``jpg speed-up vs naive: N.NNx`` (32×224², 2 workers).
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from strg.data.builder import build_video_dataset
 from strg.data.loader import build_loader
-from strg.data.spatial import mean_std, random_resized_crop_params
+from strg.data.normalization import mean_std
+from strg.data.spatial import random_resized_crop_params
 from strg.data.temporal import TemporalCrop
 from strg.synth.encode import write_webm
 
@@ -95,7 +103,8 @@ def build_data(root: Path, n_videos: int, n_frames: int) -> dict[str, Path]:
 
 
 class NaiveDataset(Dataset):
-    """The original's path: PIL per frame, per-frame transforms, stack, permute."""
+    """The original's path: PIL per frame, per-frame transforms, stack, permute (its training
+    pipeline, 3d-resnets-compat §3.6: crop, flip, ToTensor, ScaleValue(1), Normalize)."""
 
     def __init__(self, root: Path, n_videos: int, n_frames: int, duration: int, size: int):
         self.root, self.n_videos, self.n_frames = root, n_videos, n_frames
@@ -122,23 +131,32 @@ class NaiveDataset(Dataset):
             image = TF.resized_crop(image, top, left, h, w, [self.size, self.size])
             if flip:
                 image = TF.hflip(image)
-            clip.append(TF.normalize(TF.to_tensor(image), self.mean, self.std))
+            tensor = TF.to_tensor(image)
+            tensor *= 1  # ScaleValue(value_scale), in place as the original does
+            clip.append(TF.normalize(tensor, self.mean, self.std))
         return torch.stack(clip).permute(1, 0, 2, 3), 0
 
 
-def one_pass(loader: DataLoader) -> float:
-    """Clips/s over one pass of ``loader``."""
+def one_pass(loader) -> float:
+    """Clips/s over one pass of ``loader`` (a DataLoader or our VideoLoader)."""
     start, clips = time.perf_counter(), 0
     for batch in loader:
         clips += len(batch[0]) if isinstance(batch, list) else len(batch)
     return clips / (time.perf_counter() - start)
 
 
+def median_ratio(ours: list[float], naive: list[float]) -> float:
+    """The median over rounds of ours / naive, each ratio within one round."""
+    return statistics.median(a / b for a, b in zip(ours, naive, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--videos", type=int, default=8)
+    parser.add_argument("--videos", type=int, default=16, help="videos per pass")
     parser.add_argument("--frames", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=3, help="timed passes; the best counts")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="timed passes of each loader; medians count"
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -156,14 +174,14 @@ def main() -> None:
         print(
             f"data: {args.videos} videos × {args.frames} frames of {WIDTH}×{HEIGHT} "
             f"({time.perf_counter() - started:.1f} s to make); batch {BATCH}, "
-            f"best of {args.rounds} interleaved passes after a warm-up; "
+            f"medians of {args.rounds} rounds of one pass each, after a warm-up; "
             f"torch threads {torch.get_num_threads()}"
         )
         print(f"{'clip':>10} {'source':>8} " + " ".join(f"{w:>2} workers" for w in WORKERS))
         speedup = None
         for duration, size in SIZES:
             label = f"{duration}×{size}²"
-            rates: dict[tuple[str, int], float] = {}
+            rates: dict[tuple[str, int], list[float]] = {}
             for workers in WORKERS:
                 loaders = {
                     "naive": DataLoader(
@@ -187,17 +205,17 @@ def main() -> None:
                     )
                 for loader in loaders.values():  # warm-up: start workers, fill caches
                     one_pass(loader)
-                for _ in range(args.rounds):  # interleaved, best of the rounds
+                for _ in range(args.rounds):
                     for name, loader in loaders.items():
-                        rate = one_pass(loader)
-                        rates[(name, workers)] = max(rates.get((name, workers), 0.0), rate)
+                        rates.setdefault((name, workers), []).append(one_pass(loader))
                 del loaders
+
             for name in ("naive", *SOURCES):
-                row = " ".join(f"{rates[(name, w)]:10.1f}" for w in WORKERS)
+                row = " ".join(f"{statistics.median(rates[(name, w)]):10.1f}" for w in WORKERS)
                 print(f"{label:>10} {name:>8} {row}")
-            ratios = " ".join(f"{rates[('jpg', w)] / rates[('naive', w)]:9.2f}x" for w in WORKERS)
-            print(f"{label:>10} jpg/naive {ratios}")
-            speedup = rates[("jpg", 2)] / rates[("naive", 2)]
+            jpg_ratios = [median_ratio(rates[("jpg", w)], rates[("naive", w)]) for w in WORKERS]
+            print(f"{label:>10} jpg/naive " + " ".join(f"{r:9.2f}x" for r in jpg_ratios))
+            speedup = jpg_ratios[WORKERS.index(2)]
         print(f"jpg speed-up vs naive: {speedup:.2f}x")
 
 

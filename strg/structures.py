@@ -48,8 +48,8 @@ def frame_file_name(index: int, pattern: str = "image", video_id: str = "") -> s
 class Clip:
     """One transformed clip of one video.
 
-    ``frames`` C×T×H×W uint8 (transformed, not yet normalised: the collate normalises straight
-    into the batch); ``boxes`` T'×N×4 float32 XYXY in pixels of the
+    ``frames`` C×T×H×W uint8 (transformed, not yet normalised: the loader normalises whole
+    batches); ``boxes`` T'×N×4 float32 XYXY in pixels of the
     transformed clip, one box set per backbone feature step (zero where masked); ``box_mask`` T'×N
     bool (True for a real box); both ``None`` when the data set has no proposals. ``target`` is
     the class index (``-1`` when unlabelled) or a K float multi-hot vector (multi-label data sets).
@@ -83,7 +83,7 @@ class VideoItem:
 class Batch:
     """Clips of several videos stacked along B (all clips of every video of the loader's batch).
 
-    ``frames`` B×C×T×H×W float32, normalised (uint8 when collated without normalisation);
+    ``frames`` B×C×T×H×W uint8 as collated, float32 once the loader has normalised them;
     ``boxes`` B×T'×N×4 and ``box_mask`` B×T'×N (or ``None``); ``targets`` B int64 or B×K
     float32; ``video_index`` B int64, the position in ``video_ids`` of each clip's video (clips
     of one video are adjacent, for averaging scores over a video's clips); ``segments`` B pairs

@@ -13,9 +13,10 @@ from pathlib import Path
 from strg.data.dataset import VideoDataset
 from strg.data.frame_readers import build_reader
 from strg.data.label_flip import flip_label_map
+from strg.data.normalization import mean_std
 from strg.data.proposal_store import ProposalStore
 from strg.data.records import RecordSet, build_records
-from strg.data.spatial import build_spatial_transform, mean_std
+from strg.data.spatial import build_spatial_transform
 from strg.data.temporal import build_temporal_sampler
 
 #: The phase's subset when none is given.

@@ -38,9 +38,9 @@ class VideoDataset(Dataset):
 
     ``reader`` decodes frames (T×C×H×W uint8); ``temporal`` picks the frames of each clip;
     ``spatial`` crops, resizes and flips frames and boxes together. Clips stay uint8; ``mean``,
-    ``std`` (already scaled) and ``value_scale`` are applied by the collate of
-    :func:`~strg.data.loader.build_loader`, straight into the batch. With ``proposals``, each
-    clip carries ``nrois`` boxes per feature step at ``temporal_stride``
+    ``std`` (already scaled) and ``value_scale`` are applied to whole batches by the
+    :class:`~strg.data.loader.VideoLoader` of :func:`~strg.data.loader.build_loader`. With
+    ``proposals``, each clip carries ``nrois`` boxes per feature step at ``temporal_stride``
     (:mod:`strg.data.boxes`); a video without a proposal file is an error when the data set is
     built. ``n_classes`` with ``multi_label`` gives multi-hot targets; ``flip_labels`` (from
     :func:`~strg.data.label_flip.flip_label_map`) swaps the class of flipped clips.

@@ -5,10 +5,15 @@ hands every item its own seed (:func:`~strg.data.dataset.item_seed`), so the bat
 the run seed and the epoch, never on ``n_threads`` or on which worker loads what. Workers are also
 seeded from the run seed (Python ``random``, NumPy and torch) for any third-party code that
 draws from global state. Workers persist across epochs and batches are pinned for the GPU.
+
+Workers hand over uint8 batches; :class:`VideoLoader` moves each to the device and normalises it
+there, so a quarter of the bytes cross shared memory, the pinning copy and the bus, and on a GPU
+the normalisation costs the workers nothing (``benchmarks/loader.py`` measures it on the CPU).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 
@@ -16,8 +21,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Sampler
 
-from strg.data.collate import VideoCollate
+from strg.data.collate import collate_videos
 from strg.data.dataset import VideoDataset, item_seed
+from strg.data.normalization import Normalization
+from strg.structures import Batch
 
 #: The stream of ``item_seed`` that draws the epoch order (item indices use 0, 1, ...).
 ORDER_STREAM = 2**32 - 1
@@ -69,6 +76,38 @@ def seed_worker(worker_id: int) -> None:
     np.random.seed(seed)
 
 
+class VideoLoader:
+    """Batches of ``loader`` (uint8 frames) on ``device``, frames normalised there by
+    ``normalization``: float32 B×C×T×H×W, the rest of the :class:`~strg.structures.Batch` as
+    the collate made it. ``len``, ``sampler`` and ``dataset`` are the DataLoader's."""
+
+    def __init__(
+        self,
+        loader: DataLoader,
+        normalization: Normalization,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        self.loader = loader
+        self.normalization = normalization
+        self.device = torch.device(device)
+
+    def __iter__(self) -> Iterator[Batch]:
+        for batch in self.loader:
+            batch = batch.to(self.device, non_blocking=True)
+            yield dataclasses.replace(batch, frames=self.normalization(batch.frames))
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    @property
+    def sampler(self) -> SeededSampler:
+        return self.loader.sampler
+
+    @property
+    def dataset(self) -> VideoDataset:
+        return self.loader.dataset
+
+
 def build_loader(
     dataset: VideoDataset,
     batch_size: int,
@@ -81,9 +120,10 @@ def build_loader(
     prefetch_factor: int = 2,
     num_replicas: int = 1,
     rank: int = 0,
-) -> DataLoader:
-    """A DataLoader of :class:`~strg.structures.Batch` es (``batch_size`` videos each), frames
-    normalised with the data set's mean, std and value_scale.
+    device: torch.device | str = "cpu",
+) -> VideoLoader:
+    """A :class:`VideoLoader` of :class:`~strg.structures.Batch` es (``batch_size`` videos each)
+    on ``device``, frames normalised there with the data set's mean, std and value_scale.
 
     ``n_threads`` worker processes (0: load in the main process); ``pin_memory`` defaults to
     whether CUDA is available; ``num_replicas``/``rank`` split the data for distributed runs.
@@ -92,12 +132,12 @@ def build_loader(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     sampler = SeededSampler(len(dataset), seed, shuffle, num_replicas=num_replicas, rank=rank)
     workers = max(int(n_threads), 0)
-    return DataLoader(
+    loader = DataLoader(
         dataset,
         batch_size=batch_size,
         sampler=sampler,
         num_workers=workers,
-        collate_fn=VideoCollate(tuple(dataset.mean), tuple(dataset.std), dataset.value_scale),
+        collate_fn=collate_videos,
         pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
         drop_last=drop_last,
         worker_init_fn=seed_worker,
@@ -105,3 +145,5 @@ def build_loader(
         persistent_workers=persistent_workers and workers > 0,
         prefetch_factor=prefetch_factor if workers > 0 else None,
     )
+    normalization = Normalization(tuple(dataset.mean), tuple(dataset.std), dataset.value_scale)
+    return VideoLoader(loader, normalization, device)

@@ -6,8 +6,8 @@ A :class:`JointTransform` takes a clip ``T×C×H×W`` uint8 (the decoded frames)
 still uint8. Every random parameter is drawn once per clip from the generator passed in, then the
 functional API (``torchvision.transforms.v2.functional``) is applied to ``tv_tensors.Video`` and
 ``tv_tensors.BoundingBoxes`` alike, so both see the same crop, resize and flip. The clip is resized
-once as a whole (not frame by frame), and stays uint8 until :func:`normalize`, which the
-collate applies straight into the batch.
+once as a whole (not frame by frame), and stays uint8: batches cross from the loader workers as
+uint8 and are normalised where they are used (:mod:`strg.data.normalization`).
 
 After the last step, boxes are clipped to the view and a box narrower or lower than
 ``min_box_size`` pixels is masked (and zeroed), as are padded boxes.
@@ -23,10 +23,9 @@ centre crop). Then a horizontal flip with p = 0.5 unless ``no_hflip``, then colo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as F  # noqa: N812 (torchvision's own idiom)
@@ -302,80 +301,3 @@ def _short_side_size(height: int, width: int, size: int) -> tuple[int, int]:
     if height <= width:
         return size, int(size * width / height)
     return int(size * height / width), size
-
-
-# --------------------------------------------------------------------------------------------------
-# Normalisation
-
-
-#: ``--mean_dataset`` presets on the [0, 1] scale (3d-resnets-compat §3.6).
-MEAN_STD = {
-    "kinetics": ((0.4345, 0.4051, 0.3775), (0.2768, 0.2713, 0.2737)),
-    "activitynet": ((0.4477, 0.4209, 0.3906), (0.2767, 0.2695, 0.2714)),
-    "0.5": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
-}
-
-
-def mean_std(
-    mean_dataset: str = "kinetics",
-    no_mean_norm: bool = False,
-    no_std_norm: bool = False,
-    value_scale: float = 1,
-    n_channels: int = 3,
-) -> tuple[list[float], list[float]]:
-    """Mean and std as main.py derives them (already multiplied by ``value_scale``; flow keeps
-    the first two values)."""
-    try:
-        mean, std = MEAN_STD[mean_dataset]
-    except KeyError:
-        raise ValueError(
-            f"unknown mean_dataset {mean_dataset!r}; valid: {', '.join(MEAN_STD)}"
-        ) from None
-    mean = [0.0] * 3 if no_mean_norm else [value * value_scale for value in mean]
-    std = [1.0] * 3 if no_std_norm else [value * value_scale for value in std]
-    return mean[:n_channels], std[:n_channels]
-
-
-#: Values per ufunc call in :func:`normalize` (whole frames, at least one): about 1 MB of float32,
-#: so the second pass (the shift) finds the first pass's output still in the L2 cache.
-_NORMALIZE_CHUNK = 2**18
-
-
-def normalize(
-    video: torch.Tensor,
-    mean: Sequence[float],
-    std: Sequence[float],
-    value_scale: float = 1,
-    out: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """C×T×H×W uint8 (CPU, any strides) → C×T×H×W float32: ``(x / 255 · value_scale − mean) / std``.
-
-    Computed as ``x · a_c + b_c`` with ``a_c = value_scale / 255 / std_c`` and ``b_c = −mean_c /
-    std_c``, both rounded to float32 as torch rounds a scalar operand (the result is bit for bit
-    what ``out.copy_(video)`` followed by ``mul_(a_c)`` and ``sub_(mean_c / std_c)`` gives), into
-    ``out`` when given (the clip's slot of the batch: fresh shared memory in a loader worker).
-
-    Clips come channels-last from the resize, so each channel is a stride-3 gather. NumPy's
-    multiply converts the gather through a small contiguous buffer and multiplies with SIMD,
-    writing each output element once; torch's ``copy_`` does that gather element by element and
-    the affine then needs two more passes over ``out``. The shift is added to chunks of about
-    1 MB, while they are still in the L2 cache.
-    """
-    if video.ndim != 4 or video.shape[0] != len(mean) or len(std) != len(mean):
-        raise ValueError(f"video must be {len(mean)}×T×H×W, got {tuple(video.shape)}")
-    if out is None:
-        out = torch.empty(video.shape, dtype=torch.float32)
-    elif out.shape != video.shape or out.dtype != torch.float32:
-        raise ValueError(
-            f"out must be float32 {tuple(video.shape)}, got {out.dtype} {tuple(out.shape)}"
-        )
-    source, target = video.numpy(), out.numpy()
-    frames = max(1, _NORMALIZE_CHUNK // max(1, video.shape[2] * video.shape[3]))
-    for channel, (m, s) in enumerate(zip(mean, std, strict=True)):
-        scale, shift = np.float32(value_scale / 255.0 / s), np.float32(-m / s)
-        for start in range(0, video.shape[1], frames):
-            chunk = target[channel, start : start + frames]
-            # dtype pins float32 arithmetic (NumPy 1.x's value-based casting could pick float16)
-            np.multiply(source[channel, start : start + frames], scale, out=chunk, dtype=np.float32)
-            np.add(chunk, shift, out=chunk)
-    return out

@@ -1,6 +1,8 @@
 """The training, validation and inference loops over batches of :class:`~strg.structures.Batch`.
 
-Every loop takes explicit arguments; :mod:`strg.engine.run` wires them from the options.
+Every loop takes explicit arguments; :mod:`strg.engine.run` wires them from the options. The
+loaders (:class:`~strg.data.loader.VideoLoader`) deliver batches on the model's device, frames
+normalised.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch.nn.functional as F  # noqa: N812 (the usual alias)
 from torch import nn
 from tqdm import tqdm
 
+from strg.data.loader import VideoLoader
 from strg.engine.distributed import Process, all_reduce_sums
 from strg.engine.logs import TableLogger
 from strg.engine.schedule import LearningRateSchedule
@@ -75,7 +78,7 @@ def _progress(iterable: Iterable, process: Process, description: str, total: int
 
 def train_epoch(
     model: nn.Module,
-    loader: torch.utils.data.DataLoader,
+    loader: VideoLoader,
     optimizer: torch.optim.Optimizer,
     schedule: LearningRateSchedule,
     epoch: int,
@@ -104,7 +107,6 @@ def train_epoch(
     for number, batch in enumerate(batches, start=1):
         if batch.skipped and on_skipped is not None:
             on_skipped(batch.skipped)
-        batch = batch.to(process.device, non_blocking=True)
         logits = forward(model, batch, precision)
         loss, hits = loss_and_hits(logits, batch.targets)
         used_rate = rate  # the rate of the optimiser step this batch's gradient goes into
@@ -143,7 +145,7 @@ def train_epoch(
 @torch.no_grad()
 def validate_epoch(
     model: nn.Module,
-    loader: torch.utils.data.DataLoader,
+    loader: VideoLoader,
     epoch: int,
     process: Process,
     precision: Precision,
@@ -152,7 +154,6 @@ def validate_epoch(
     model.eval()
     total_loss, total_hits, total_clips = 0.0, 0, 0
     for batch in _progress(loader, process, f"val {epoch}", len(loader)):
-        batch = batch.to(process.device, non_blocking=True)
         logits = forward(model, batch, precision)
         loss, hits = loss_and_hits(logits, batch.targets)
         total_loss += float(loss) * len(batch)
@@ -173,7 +174,7 @@ class VideoScores:
 @torch.no_grad()
 def infer(
     model: nn.Module,
-    loader: torch.utils.data.DataLoader,
+    loader: VideoLoader,
     process: Process,
     precision: Precision,
     multi_label: bool = False,
@@ -183,7 +184,6 @@ def infer(
     model.eval()
     clip_scores: dict[str, list[tuple[list[int], torch.Tensor]]] = {}
     for batch in _progress(loader, process, "inference", len(loader)):
-        batch = batch.to(process.device, non_blocking=True)
         logits = forward(model, batch, precision)
         scores = torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=1)
         scores = scores.cpu()

@@ -22,7 +22,7 @@ from torch import nn
 from strg.atomic import write_json_atomic
 from strg.data.builder import build_video_dataset
 from strg.data.loader import build_loader
-from strg.data.spatial import mean_std
+from strg.data.normalization import mean_std
 from strg.engine.checkpoint import (
     check_arch,
     checkpoint_path,
@@ -183,7 +183,7 @@ def _run(args: argparse.Namespace, defaults: argparse.Namespace, process: Proces
             built.dataset, batch_size, shuffle=True, seed=args.manual_seed,
             # a last batch of one clip would break BatchNorm; every process steps alike
             n_threads=args.n_threads, drop_last=True,
-            num_replicas=process.world_size, rank=process.rank,
+            num_replicas=process.world_size, rank=process.rank, device=process.device,
         )  # fmt: skip
     if not args.no_val:
         built = build_video_dataset(
@@ -197,7 +197,7 @@ def _run(args: argparse.Namespace, defaults: argparse.Namespace, process: Proces
         val_loader = build_loader(
             built.dataset, max(batch_size // args.n_val_samples, 1), shuffle=False,
             seed=args.manual_seed, n_threads=args.n_threads,
-            num_replicas=process.world_size, rank=process.rank,
+            num_replicas=process.world_size, rank=process.rank, device=process.device,
         )  # fmt: skip
 
     tracker = Tracker(args, process, begin_epoch)
@@ -352,7 +352,7 @@ def _inference(args, network, settings, temporal_stride, precision, process: Pro
     _report_skipped(built, process)
     loader = build_loader(
         built.dataset, args.inference_batch_size or args.batch_size, shuffle=False,
-        seed=args.manual_seed, n_threads=args.n_threads,
+        seed=args.manual_seed, n_threads=args.n_threads, device=process.device,
     )  # fmt: skip
     model = network.module if isinstance(network, nn.parallel.DistributedDataParallel) else network
     scores = infer(model, loader, process, precision, multi_label=args.dataset == "charades")

@@ -293,12 +293,39 @@ def test_collate_rejects_mixed_sizes_with_a_hint(tmp_path: Path) -> None:
     assert batch.frames.dtype == torch.uint8 and batch.frames.shape == (1, 3, 4, 32, 42)
 
 
-def test_worker_batches_are_allocated_in_shared_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a loader worker the batch is born in shared memory (no copy when it is sent)."""
-    clip = torch.randint(0, 256, (3, 2, 8, 8), dtype=torch.uint8)
+def test_worker_batches_are_uint8_in_shared_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a loader worker the uint8 batch is born in shared memory (no copy when it is sent),
+    contiguous whatever the clips' layout (channels-last, as the resize gives them)."""
+    channels_last = torch.randint(0, 256, (2, 8, 8, 3), dtype=torch.uint8)
+    clip = channels_last.permute(3, 0, 1, 2)  # C×T×H×W seen on T×H×W×C memory
     items = [VideoItem([Clip(frames=clip, target=0, video_id="v", frame_indices=[0, 1])], [])]
-    assert not collate_videos(items, ((0.5,) * 3, (0.25,) * 3, 1)).frames.is_shared()
+    assert not collate_videos(items).frames.is_shared()
     monkeypatch.setattr(strg.data.collate, "get_worker_info", lambda: object())
-    batch = collate_videos(items, ((0.5,) * 3, (0.25,) * 3, 1))
-    assert batch.frames.is_shared() and batch.frames.shape == (1, 3, 2, 8, 8)
-    torch.testing.assert_close(batch.frames[0], (clip / 255 - 0.5) / 0.25)
+    batch = collate_videos(items)
+    assert batch.frames.is_shared() and batch.frames.is_contiguous()
+    assert batch.frames.dtype == torch.uint8 and batch.frames.shape == (1, 3, 2, 8, 8)
+    assert torch.equal(batch.frames[0], clip)
+
+
+@pytest.mark.parametrize("n_threads", [0, 2])
+def test_loader_batches_are_normalised_in_the_main_process(tmp_path: Path, n_threads: int) -> None:
+    """The loader's float32 frames are the collated uint8 clips, normalised with the data set's
+    mean, std and value_scale, whether the clips come from workers or not."""
+    annotation = make_jpg_dataset(tmp_path, n_videos=3, n_frames=6)
+    built = build_video_dataset(
+        "val", annotation, tmp_path / "frames", "train", sample_size=32, sample_duration=4,
+        mean_dataset="activitynet", value_scale=255,
+    )  # fmt: skip
+    dataset = built.dataset
+    loader = build_loader(dataset, batch_size=2, shuffle=False, n_threads=n_threads)
+    batches = list(loader)
+    # validation: 3 clips per video
+    assert [len(batch) for batch in batches] == [6, 3] and len(loader) == 2
+    uint8 = collate_videos([dataset[0], dataset[1]]).frames
+    expected = (
+        uint8.double() / 255 * 255
+        - torch.tensor(dataset.mean, dtype=torch.float64).view(3, 1, 1, 1)
+    ) / torch.tensor(dataset.std, dtype=torch.float64).view(3, 1, 1, 1)
+    assert batches[0].frames.dtype == torch.float32 and batches[0].frames.is_contiguous()
+    torch.testing.assert_close(batches[0].frames.double(), expected, rtol=1e-6, atol=1e-5)
+    assert batches[1].video_ids == [dataset.records[2].video_id]
