@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 
 from strg.data.boxes import clip_boxes
 from strg.data.frame_readers import Hdf5Reader, JpegFolderReader, VideoFileReader
+from strg.data.normalization import Normalization
 from strg.data.proposal_store import ProposalStore, ProposalStoreError
 from strg.data.records import DataError, VideoRecord
 from strg.data.spatial import JointTransform
@@ -95,6 +96,11 @@ class VideoDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.records)
+
+    @property
+    def normalization(self) -> Normalization:
+        """The data set's ``mean``, ``std`` and ``value_scale``, to apply to collated batches."""
+        return Normalization(tuple(self.mean), tuple(self.std), self.value_scale)
 
     def __getitem__(self, item: int | tuple[int, int]) -> VideoItem:
         index, seed = item if isinstance(item, tuple) else (item, item_seed(self.seed, 0, item))

@@ -139,6 +139,7 @@ class Hdf5Reader:
         import h5py  # optional dependency: only the hdf5 file type needs it
 
         indices = _check_indices(indices, record.path)
+        unique = list(dict.fromkeys(indices))
         names = ("video",) if self.input_type == "rgb" else ("video_u", "video_v")
         colorspace = "RGB" if self.input_type == "rgb" else "GRAY"
         try:
@@ -153,7 +154,6 @@ class Hdf5Reader:
                 if name not in handle:
                     raise DataError(f"{record.path} has no dataset {name!r}")
                 dataset = handle[name]
-                unique = list(dict.fromkeys(indices))
                 if max(unique) >= len(dataset):
                     raise DataError(
                         f"{record.path}: frame {max(unique)} asked, but {name!r} holds only "

@@ -145,5 +145,4 @@ def build_loader(
         persistent_workers=persistent_workers and workers > 0,
         prefetch_factor=prefetch_factor if workers > 0 else None,
     )
-    normalization = Normalization(tuple(dataset.mean), tuple(dataset.std), dataset.value_scale)
-    return VideoLoader(loader, normalization, device)
+    return VideoLoader(loader, dataset.normalization, device)

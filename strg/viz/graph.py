@@ -20,7 +20,6 @@ import torch
 
 from strg.data.builder import BuiltDataset, build_video_dataset
 from strg.data.collate import collate_videos
-from strg.data.normalization import Normalization
 from strg.data.records import load_annotation
 from strg.engine.checkpoint import load_checkpoint
 from strg.engine.model_setup import build_run_model, load_exactly, uses_strg
@@ -140,9 +139,7 @@ def sample_graph(
     item = _item(built, video_id)
     dataset = built.dataset
     batch = collate_videos([item])
-    frames = Normalization(tuple(dataset.mean), tuple(dataset.std), dataset.value_scale)(
-        batch.frames
-    )
+    frames = dataset.normalization(batch.frames)
     scores, matrices = _run(model, frames, batch.boxes, batch.box_mask, dataset.multi_label)
     clip = item.clips[0]
     steps = clip.boxes.shape[0]  # T'
