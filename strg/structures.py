@@ -11,6 +11,7 @@ clip: the pixel in column ``c`` covers ``[c, c + 1)``, so a box around columns 1
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import torch
@@ -38,6 +39,20 @@ def frame_file_name(index: int, pattern: str = "image", video_id: str = "") -> s
         valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
         raise ValueError(f"unknown frame name pattern {pattern!r}; valid: {valid}") from None
     return template.format(index + 1, video_id=video_id)
+
+
+def ffmpeg_frame_pattern(pattern: str = "image", video_id: str = "") -> str:
+    """The ffmpeg output name (``image_%05d.jpg``) that writes the frames which
+    :func:`frame_file_name` reads in the layout ``pattern`` (ffmpeg numbers from 1 too)."""
+    if pattern not in FRAME_NAME_PATTERNS:
+        valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
+        raise ValueError(f"unknown frame name pattern {pattern!r}; valid: {valid}")
+    with_id = FRAME_NAME_PATTERNS[pattern].replace("{video_id}", video_id)
+    return re.sub(r"\{:0(\d+)d\}", r"%0\1d", with_id)
+
+
+#: Annotation subsets by their short names (``--inference_subset``, result files, phases).
+SUBSETS: dict[str, str] = {"train": "training", "val": "validation", "test": "testing"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from strg.cli.common import print_list, resolve_jobs, write_json_files
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.activitynet import add_fps
-from strg.prep.annotation import AnnotationError
-from strg.prep.ffmpeg import MissingToolError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,9 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = add_fps(args.video_path, args.json_path, resolve_jobs(args.n_jobs), not args.quiet)
-    except (AnnotationError, MissingToolError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     if result.not_in_json:
         print_list(
             f"{len(result.not_in_json)} videos have no entry in {args.json_path} (ignored):",

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
-from strg.prep.annotation import AnnotationError
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.charades import OFFICIAL_FPS, build_annotation
 
 
@@ -43,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         result = build_annotation(args.dir_path, args.video_path, args.fps, args.skip_missing)
-    except AnnotationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from strg.atomic import write_text_atomic
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.evaluation.accuracy import top_k_accuracy
-from strg.evaluation.files import EvaluationInputError, read_ground_truth, read_results
+from strg.evaluation.files import read_ground_truth, read_results
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"number of result: {len(results)}")
         print(f"calculate top-{args.k} accuracy")
         report = top_k_accuracy(ground_truth, results, args.k, args.ignore)
-    except EvaluationInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     print(f"top-{args.k} accuracy: {report.accuracy}")
     if args.save:
         write_text_atomic(args.result_path.parent / f"top{args.k}.txt", f"{report.accuracy}\n")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.evaluation.files import (
     EvaluationInputError,
     check_result_ids,
@@ -44,9 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         check_result_ids(ground_truth, results)
         if not ground_truth.video_labels:
             raise EvaluationInputError(f"no labelled video in subset {args.subset}")
-    except EvaluationInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     class_index = {name: k for k, name in enumerate(ground_truth.class_names)}
     video_ids = list(ground_truth.video_labels)
     scores = np.full((len(video_ids), len(class_index)), -np.inf)

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from strg.cli.common import add_shard_option
-from strg.prep.annotation import AnnotationError
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from strg.prep.proposals import (
-        DetectorWeightsError,
         build_detector,
         extract_proposals,
         videos_of_annotation,
@@ -78,9 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         videos = videos_of_annotation(args.annotation_json, args.frame_root)
         args.out_dir.mkdir(parents=True, exist_ok=True)
         model = build_detector(args.detector_weights, args.size, device)
-    except (AnnotationError, DetectorWeightsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     except OSError as error:
         print(f"error: cannot create {args.out_dir}: {error.strerror}", file=sys.stderr)
         return 2

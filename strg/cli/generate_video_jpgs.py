@@ -9,12 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from strg.cli.common import add_shard_option, resolve_jobs
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.extract import ExtractionJob, extract_video, run_jobs
-from strg.prep.ffmpeg import MissingToolError, require_executable
+from strg.prep.ffmpeg import require_executable
 from strg.prep.shard import select
 from strg.prep.videos import FLAT_DATASETS, VIDEO_EXTENSIONS, find_videos
+from strg.structures import ffmpeg_frame_pattern
 
-NAME_PATTERN = "image_%05d.jpg"
+NAME_PATTERN = ffmpeg_frame_pattern("image")
 IGNORED_SHOWN = 10
 
 
@@ -72,9 +75,8 @@ def run(
         check()
         listing = find_videos(args.dir_path, args.dst_path, args.dataset, args.video_ext, suffix)
         args.dst_path.mkdir(parents=True, exist_ok=True)
-    except (MissingToolError, FileNotFoundError, ValueError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (StrgError, FileNotFoundError, ValueError, RuntimeError) as error:
+        return user_error(error)
     except OSError as error:
         print(f"error: cannot create {args.dst_path}: {error.strerror}", file=sys.stderr)
         return 2

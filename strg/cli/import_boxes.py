@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from strg.cli.common import add_shard_option
-from strg.prep.annotation import AnnotationError
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.import_boxes import import_boxes
 
 
@@ -62,9 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             shard=args.shard,
             progress=not args.quiet,
         )
-    except AnnotationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     except OSError as error:
         print(f"error: cannot write to {args.out_dir}: {error.strerror}", file=sys.stderr)
         return 2

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
-from strg.prep.annotation import AnnotationError
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.kinetics import build_annotation
 
 
@@ -38,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
         result = build_annotation(
             args.dir_path, args.n_classes, args.video_path, args.video_type, args.skip_missing
         )
-    except (AnnotationError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (StrgError, RuntimeError) as error:
+        return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)

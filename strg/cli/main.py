@@ -1,24 +1,20 @@
-"""``python main.py`` / ``strg train``: parse the options and run them."""
+"""``python main.py`` / ``strg train``: parse the options, build the run's configuration, run it."""
 
 from __future__ import annotations
 
-import sys
-
-from strg.cli.options import build_parser, parse_options
+from strg.cli.errors import user_error
+from strg.cli.options import parse_options
+from strg.errors import StrgError
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run main.py; bad options are usage errors, bad inputs an error line naming the problem."""
     args = parse_options(argv)
-    defaults = build_parser().parse_args([])
     # Imported here so that `main.py -h` and usage errors answer without loading torch.
-    from strg.data.proposal_store import ProposalStoreError
-    from strg.data.records import DataError
-    from strg.engine.errors import RunError
+    from strg.config import build_config
     from strg.engine.run import run
 
     try:
-        return run(args, defaults)
-    except (RunError, DataError, ProposalStoreError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return run(build_config(vars(args)))
+    except (StrgError, FileNotFoundError) as error:
+        return user_error(error)

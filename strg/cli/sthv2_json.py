@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
-from strg.prep.annotation import AnnotationError
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.sthv2 import build_annotation
 
 
@@ -36,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = build_annotation(args.dir_path, args.video_path, skip_missing=args.skip_missing)
-    except AnnotationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)

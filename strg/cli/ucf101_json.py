@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from strg.cli.common import (
@@ -13,7 +12,8 @@ from strg.cli.common import (
     report_missing,
     write_json_files,
 )
-from strg.prep.annotation import AnnotationError
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.ucf101 import build_annotations
 
 DESCRIPTION = (
@@ -41,9 +41,8 @@ def run(argv: list[str] | None, parser: argparse.ArgumentParser, build) -> int:
     args = parser.parse_args(argv)
     try:
         results = build(args.dir_path, args.video_path, args.video_type, args.skip_missing)
-    except (AnnotationError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (StrgError, RuntimeError) as error:
+        return user_error(error)
     missing = {item: None for result in results.values() for item in result.missing}
     if not report_missing(list(missing), args.skip_missing):
         return 1

@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 
 from strg.cli.common import add_shard_option
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.prep.extract import extract_all
-from strg.prep.ffmpeg import MissingToolError, require_executable
+from strg.prep.ffmpeg import require_executable
 from strg.prep.shard import select
 from strg.prep.sthv2 import video_jobs
+from strg.structures import ffmpeg_frame_pattern
 
-NAME_PATTERN = "%06d.jpg"
+NAME_PATTERN = ffmpeg_frame_pattern("sthv2")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,9 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         require_executable("ffmpeg")
         jobs = video_jobs(args.video_dir, args.frame_dir)
         args.frame_dir.mkdir(parents=True, exist_ok=True)
-    except (MissingToolError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (StrgError, FileNotFoundError) as error:
+        return user_error(error)
     except OSError as error:
         print(
             f"error: cannot create the frame directory {args.frame_dir}: {error.strerror}",

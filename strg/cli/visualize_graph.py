@@ -6,10 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from strg.data.proposal_store import ProposalStoreError
-from strg.data.records import DataError
-from strg.engine.errors import RunError
-from strg.viz.figure import VizError
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.viz.graph import sample_graph
 from strg.viz.graph_plot import plot_graph
 
@@ -77,9 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             phase=args.phase,
         )
         drawn = plot_graph(sample, out, edges=args.edges)
-    except (VizError, RunError, DataError, ProposalStoreError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     except OSError as error:
         print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 2

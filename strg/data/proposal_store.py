@@ -24,12 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from strg.atomic import atomic_path
+from strg.errors import StrgError
 
 SUFFIX = ".npz"
 FIELDS = ("frame_indices", "boxes", "scores", "counts", "object_ids", "frame_size")
 
 
-class ProposalStoreError(ValueError):
+class ProposalStoreError(StrgError, ValueError):
     """A proposal file is missing or malformed (the message names it)."""
 
 

@@ -21,25 +21,21 @@ A video that cannot be found is an error naming the paths tried and counting the
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strg.data.settings import FILE_TYPES
+from strg.errors import StrgError
+from strg.structures import SUBSETS
+
 #: JSON subset names, and the short names the CLI uses for them.
-SUBSET_ALIASES = {
-    "train": "training",
-    "training": "training",
-    "val": "validation",
-    "validation": "validation",
-    "test": "testing",
-    "testing": "testing",
-}
-FILE_TYPES = ("jpg", "hdf5", "video")
+SUBSET_ALIASES = {**SUBSETS, **{name: name for name in SUBSETS.values()}}
 VIDEO_SUFFIXES = (".webm", ".mp4", ".avi", ".mkv")
 
 
-class DataError(ValueError):
+class DataError(StrgError, ValueError):
     """Data cannot be read as asked; the message names the file or video."""
 
 
@@ -134,9 +130,10 @@ def build_records(
     subset: str,
     file_type: str = "jpg",
     skip_missing: bool = False,
+    video_ids: Collection[str] | None = None,
 ) -> RecordSet:
     """The records of ``subset`` (``training``/``train``, ``validation``/``val``,
-    ``testing``/``test``) in annotation order.
+    ``testing``/``test``) in annotation order; only those of ``video_ids`` when it is given.
 
     A video whose file or folder does not exist, or whose segment is empty, is an error naming it
     (and counting the others), unless ``skip_missing`` is set. Video-file segments (``video``)
@@ -157,7 +154,7 @@ def build_records(
     records: list[VideoRecord] = []
     missing: list[tuple[str, str]] = []
     for video_id, entry in annotation["database"].items():
-        if entry.get("subset") != wanted:
+        if entry.get("subset") != wanted or (video_ids is not None and video_id not in video_ids):
             continue
         where = f"{annotation_path}: video {video_id}"
         annotations = entry.get("annotations") or {}

@@ -30,6 +30,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as F  # noqa: N812 (torchvision's own idiom)
 
+from strg.data.settings import DataSettings
+
 #: MultiScaleCornerCrop's scales in main.py.
 CORNER_SCALES = (1.0, 2**-0.25, 2**-0.5, 2**-0.75, 0.5)
 CORNER_POSITIONS = ("c", "tl", "tr", "bl", "br")
@@ -146,7 +148,7 @@ class JointTransform:
 class TrainTransform(JointTransform):
     """Training: one view, crop ``train_crop``, flip unless ``no_hflip``, optional jitter."""
 
-    sample_size: int = 112
+    sample_size: int = DataSettings.sample_size
     train_crop: str = "random"
     scale: tuple[float, float] = (0.25, 1.0)
     ratio: tuple[float, float] = (0.75, 1 / 0.75)
@@ -181,7 +183,7 @@ class TrainTransform(JointTransform):
 class EvalTransform(JointTransform):
     """Evaluation: ``crop`` is center (one view), three (three views) or nocrop (one view)."""
 
-    sample_size: int = 112
+    sample_size: int = DataSettings.sample_size
     crop: str = "center"
     min_box_size: float = 1.0
 
@@ -263,13 +265,13 @@ def _hflip(x: torch.Tensor) -> torch.Tensor:
 
 def build_spatial_transform(
     phase: str,
-    sample_size: int = 112,
-    train_crop: str = "random",
-    train_crop_min_scale: float = 0.25,
-    train_crop_min_ratio: float = 0.75,
+    sample_size: int = DataSettings.sample_size,
+    train_crop: str = DataSettings.train_crop,
+    train_crop_min_scale: float = DataSettings.train_crop_min_scale,
+    train_crop_min_ratio: float = DataSettings.train_crop_min_ratio,
     no_hflip: bool = False,
     colorjitter: bool = False,
-    inference_crop: str = "center",
+    inference_crop: str = DataSettings.inference_crop,
     min_box_size: float = 1.0,
 ) -> JointTransform:
     """The joint transform of ``phase``: ``train`` (``train_crop``, flip, jitter), ``val``

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import torch
 
+from strg.data.settings import DataSettings
+
 Clips = list[list[int]]
 
 
@@ -182,13 +184,13 @@ PHASES = ("train", "val", "inference")
 
 def build_temporal_sampler(
     phase: str,
-    sample_duration: int = 16,
-    sample_t_stride: int = 1,
-    train_t_crop: str = "random",
-    n_val_samples: int = 3,
-    inference_stride: int = 16,
-    temporal_sampling: str = "dense",
-    n_test_clips: int = 0,
+    sample_duration: int = DataSettings.sample_duration,
+    sample_t_stride: int = DataSettings.sample_t_stride,
+    train_t_crop: str = DataSettings.train_t_crop,
+    n_val_samples: int = DataSettings.n_val_samples,
+    inference_stride: int = DataSettings.inference_stride,
+    temporal_sampling: str = DataSettings.temporal_sampling,
+    n_test_clips: int = DataSettings.n_test_clips,
 ) -> TemporalSampler:
     """The sampler of ``phase`` (``train``, ``val``, ``inference``), as main.py builds them.
 

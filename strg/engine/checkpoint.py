@@ -10,18 +10,15 @@ reads it; a file that needs arbitrary objects to unpickle is refused with the re
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from strg.atomic import atomic_path
-from strg.engine.errors import RunError
+from strg.models.state_dict import CheckpointError, read_checkpoint
 
-
-class CheckpointError(RunError):
-    """A checkpoint cannot be used as asked (the message names the file and the reason)."""
+__all__ = ["CheckpointError", "check_arch", "checkpoint_path", "load_checkpoint", "save_checkpoint"]
 
 
 def checkpoint_path(result_path: Path, epoch: int) -> Path:
@@ -41,25 +38,9 @@ def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint (or a bare state dict) with ``weights_only=True``, on the CPU."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else "unpickling failed"
-        )
-        raise CheckpointError(
-            f"refused to load {path}: it needs more than tensors and plain values to unpickle "
-            f"(weights_only=True): {first_line}"
-        ) from error
-    except (RuntimeError, EOFError, KeyError, ValueError, OSError) as error:
-        raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error
-    if not isinstance(loaded, dict):
-        raise CheckpointError(f"{path} holds a {type(loaded).__name__}, not a checkpoint dict")
-    return loaded
+    """Read a checkpoint (or a bare state dict) with ``weights_only=True``, on the CPU
+    (:func:`strg.models.state_dict.read_checkpoint`, the one reader)."""
+    return read_checkpoint(path)
 
 
 def check_arch(path: Path, checkpoint: dict[str, Any], arch: str) -> None:

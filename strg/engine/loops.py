@@ -21,6 +21,7 @@ from strg.data.loader import VideoLoader
 from strg.engine.distributed import Process, all_reduce_sums
 from strg.engine.logs import TableLogger
 from strg.engine.schedule import LearningRateSchedule
+from strg.engine.scores import clip_scores, video_scores
 from strg.structures import Batch
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -179,19 +180,17 @@ def infer(
     precision: Precision,
     multi_label: bool = False,
 ) -> VideoScores:
-    """Class scores of every video: the mean of its clips' softmax, or for multi-label data the
-    max of their sigmoids (Charades' practice); per-clip scores are kept too."""
+    """Class scores of every video and of each of its clips (:mod:`strg.engine.scores`: the mean
+    of the clips' softmax, or for multi-label data the max of their sigmoids)."""
     model.eval()
-    clip_scores: dict[str, list[tuple[list[int], torch.Tensor]]] = {}
+    per_clip: dict[str, list[tuple[list[int], torch.Tensor]]] = {}
     for batch in _progress(loader, process, "inference", len(loader)):
-        logits = forward(model, batch, precision)
-        scores = torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=1)
-        scores = scores.cpu()
+        scores = clip_scores(forward(model, batch, precision), multi_label).cpu()
         for row, video_position in enumerate(batch.video_index.tolist()):
             video_id = batch.video_ids[video_position]
-            clip_scores.setdefault(video_id, []).append((batch.segments[row], scores[row]))
-    videos = {}
-    for video_id, clips in clip_scores.items():
-        stacked = torch.stack([scores for _, scores in clips])
-        videos[video_id] = stacked.max(dim=0).values if multi_label else stacked.mean(dim=0)
-    return VideoScores(videos=videos, clips=clip_scores)
+            per_clip.setdefault(video_id, []).append((batch.segments[row], scores[row]))
+    videos = {
+        video_id: video_scores(torch.stack([scores for _, scores in clips]), multi_label)
+        for video_id, clips in per_clip.items()
+    }
+    return VideoScores(videos=videos, clips=per_clip)

@@ -6,7 +6,8 @@ learning rate logged is the real one (the original wrote the accuracy under ``tr
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from strg.engine.distributed import Process
@@ -16,28 +17,42 @@ from strg.engine.errors import RunError
 class Tracker:
     """Scalars per epoch to the enabled backends, from rank 0 only."""
 
-    def __init__(self, args: argparse.Namespace, process: Process, begin_epoch: int) -> None:
+    def __init__(
+        self,
+        result_path: Path,
+        process: Process,
+        begin_epoch: int,
+        *,
+        tensorboard: bool = False,
+        wandb: bool = False,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Log to TensorBoard events in ``result_path`` and/or to W&B (run ``config`` attached),
+        from rank 0; a resumed run starts at ``begin_epoch``."""
         self.writer: Any = None
         self.wandb: Any = None
         if not process.is_main:
             return
-        if args.tensorboard:
+        if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError as error:
                 raise RunError(
                     "--tensorboard needs the tensorboard package: pip install 'strg[tensorboard]'"
                 ) from error
-            self.writer = SummaryWriter(log_dir=str(args.result_path), purge_step=begin_epoch)
-        if args.wandb:
+            self.writer = SummaryWriter(log_dir=str(result_path), purge_step=begin_epoch)
+        if wandb:
             try:
-                import wandb
+                import wandb as wandb_module
             except ImportError as error:
                 raise RunError(
                     "--wandb needs the wandb package: pip install 'strg[wandb]'"
                 ) from error
-            self.wandb = wandb
-            wandb.init(config={k: str(v) for k, v in vars(args).items()}, dir=str(args.result_path))
+            self.wandb = wandb_module
+            wandb_module.init(
+                config={key: str(value) for key, value in (config or {}).items()},
+                dir=str(result_path),
+            )
 
     def log_epoch(self, epoch: int, train: Any, validation: Any | None, lr: float) -> None:
         """Log ``train/loss``, ``train/acc``, ``train/lr`` and ``val/loss``, ``val/acc``."""

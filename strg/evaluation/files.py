@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SUBSET_ALIASES = {"val": "validation", "train": "training", "test": "testing"}
+from strg.errors import StrgError
+from strg.structures import SUBSETS
+
+SUBSET_ALIASES = SUBSETS
 
 
-class EvaluationInputError(ValueError):
+class EvaluationInputError(StrgError, ValueError):
     """A ground-truth or result file cannot be evaluated (the message names it and why)."""
 
 

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strg.errors import StrgError
 from strg.prep.frames import count_frames
 
 VIDEO_TYPES = ("jpg", "hdf5")
 
 
-class AnnotationError(ValueError):
+class AnnotationError(StrgError, ValueError):
     """An official annotation file is missing or malformed (the message names it)."""
 
 

@@ -11,8 +11,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from strg.errors import StrgError
 
-class MissingToolError(RuntimeError):
+
+class MissingToolError(StrgError, RuntimeError):
     """A required executable is not on PATH."""
 
 

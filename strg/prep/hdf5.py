@@ -18,15 +18,16 @@ from typing import Any
 import numpy as np
 
 from strg.atomic import atomic_path
+from strg.errors import StrgError
 from strg.prep.extract import ExtractionJob, check_video, extract_to
 from strg.prep.frames import count_frames
-from strg.structures import frame_file_name
+from strg.structures import ffmpeg_frame_pattern, frame_file_name
 
 DATASET = "video"
-NAME_PATTERN = "image_%05d.jpg"
+NAME_PATTERN = ffmpeg_frame_pattern("image")
 
 
-class MissingDependencyError(RuntimeError):
+class MissingDependencyError(StrgError, RuntimeError):
     """An optional package is not installed (the message says how to install it)."""
 
 

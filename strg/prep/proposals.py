@@ -25,6 +25,7 @@ import torch
 from tqdm import tqdm
 
 from strg.data.proposal_store import ProposalStore, from_frame_lists
+from strg.errors import StrgError
 from strg.prep.annotation import AnnotationError, read_text
 from strg.prep.frames import count_frames, frame_pattern_of
 from strg.prep.shard import Shard, select
@@ -35,7 +36,7 @@ DEFAULT_SIZE = 800
 MAX_SIZE_RATIO = 1333 / 800
 
 
-class DetectorWeightsError(RuntimeError):
+class DetectorWeightsError(StrgError, RuntimeError):
     """The detector's weights cannot be loaded (the message says from where and what to do)."""
 
 

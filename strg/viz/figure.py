@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from strg.atomic import atomic_path
+from strg.errors import StrgError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 DPI = 100
 
 
-class VizError(ValueError):
+class VizError(StrgError, ValueError):
     """A picture cannot be drawn from the given inputs (the message names the file or video)."""
 
 

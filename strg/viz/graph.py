@@ -1,19 +1,16 @@
 """One video through one STRG checkpoint: the clip, its boxes, the graphs and the predictions.
 
 The clip is sampled exactly as main.py's inference (or validation) samples it: the data set is
-built by :func:`strg.data.builder.build_video_dataset` from the options stored in the checkpoint
-(``config``), so frames, crop, boxes and normalisation are what the model saw. The model is rebuilt
-from the same options, so the checkpoint, the video id and, where the data have moved, the paths
-are all a caller gives. :mod:`strg.viz.graph_plot` draws the result.
+built by :func:`strg.data.builder.build_video_dataset` from the data settings of the trained run
+(:func:`strg.engine.trained.load_trained_run`), so frames, crop, boxes and normalisation are what
+the model saw, and the model is the run's; the checkpoint, the video id and, where the data have
+moved, the paths are all a caller gives. :mod:`strg.viz.graph_plot` draws the result.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -21,10 +18,9 @@ import torch
 from strg.data.builder import BuiltDataset, build_video_dataset
 from strg.data.collate import collate_videos
 from strg.data.records import load_annotation
-from strg.engine.checkpoint import load_checkpoint
-from strg.engine.model_setup import build_run_model, load_exactly, uses_strg
-from strg.engine.run import data_settings
-from strg.models.state_dict import read_state_dict
+from strg.engine.scores import clip_scores, video_scores
+from strg.engine.trained import TrainedRun, load_trained_run
+from strg.models.state_dict import CheckpointError
 from strg.models.strg import STRG
 from strg.structures import VideoItem
 from strg.viz.figure import VizError
@@ -64,35 +60,21 @@ class GraphSample:
         ]
 
 
-def load_strg_checkpoint(path: Path) -> tuple[STRG, SimpleNamespace]:
-    """The STRG model of a main.py checkpoint, weights loaded, in eval mode, and its options."""
-    checkpoint = load_checkpoint(Path(path))
-    config = checkpoint.get("config")
-    if not isinstance(config, dict) or "model" not in config:
-        raise VizError(
-            f"checkpoint {path} has no 'config' (main.py's options); only checkpoints written by "
-            "this project's main.py can be drawn"
-        )
-    options = SimpleNamespace(**config)
-    if not uses_strg(options):
-        raise VizError(
-            f"checkpoint {path} ({checkpoint.get('arch', options.model)}) has no region-graph "
-            "head; draw a checkpoint trained with --strg"
-        )
-    channels = 2 if options.input_type == "flow" else 3
-    # The run already checked its flags, so its options serve as their own defaults.
-    model = build_run_model(options, options, options.n_classes, channels, None)
-    load_exactly(model, read_state_dict(checkpoint), Path(path), "--n_classes")
-    return model.eval(), options
+def load_strg_checkpoint(path: Path) -> TrainedRun:
+    """The trained run of an STRG checkpoint of main.py (model in eval mode, its configuration)."""
+    try:
+        return load_trained_run(Path(path), region_graph=True)
+    except CheckpointError as error:
+        raise VizError(str(error)) from error
 
 
-def _existing(name: str, override: Path | None, options: SimpleNamespace) -> Path:
-    value = override if override is not None else getattr(options, name, None)
+def _existing(flag: str, override: Path | None, stored: Path | None) -> Path:
+    value = override if override is not None else stored
     if value is None:
-        raise VizError(f"the checkpoint's options have no {name}; pass --{name}")
+        raise VizError(f"the checkpoint's options have no {flag}; pass --{flag}")
     if not Path(value).exists():
         source = "given" if override is not None else "from the checkpoint's options"
-        raise VizError(f"--{name} {value} ({source}) does not exist")
+        raise VizError(f"--{flag} {value} ({source}) does not exist")
     return Path(value)
 
 
@@ -110,32 +92,26 @@ def sample_graph(
     """
     if phase not in PHASES:
         raise VizError(f"phase must be one of {PHASES}, got {phase!r}")
-    model, options = load_strg_checkpoint(checkpoint_path)
-    annotation_path = _existing("annotation_path", annotation_path, options)
-    video_path = _existing("video_path", video_path, options)
-    proposal_path = _existing("proposal_path", proposal_path, options)
-    annotation = load_annotation(annotation_path)
-    database = annotation["database"]
+    trained = load_strg_checkpoint(checkpoint_path)
+    model, stored = trained.model, trained.config.paths
+    annotation_path = _existing("annotation_path", annotation_path, stored.annotation_path)
+    video_path = _existing("video_path", video_path, stored.video_path)
+    proposal_path = _existing("proposal_path", proposal_path, stored.proposal_path)
+    database = load_annotation(annotation_path)["database"]
     if video_id not in database:
         raise VizError(
             f"video id {video_id!r} is not in {annotation_path} ({len(database)} videos, "
             f"e.g. {', '.join(list(database)[:3])})"
         )
     subset = str(database[video_id].get("subset"))
-    options.annotation_path, options.video_path = annotation_path, video_path
-    options.proposal_path = proposal_path
-    settings = data_settings(options)
-    stride = int(model.backbone.temporal_stride)
-    with tempfile.TemporaryDirectory(prefix="strg_viz_") as folder:
-        # A one-video annotation: the data set checks this video's frames and boxes only (a
-        # missing one is an error naming it) and a large data set is not scanned. Evaluation
-        # sampling draws nothing at random, so the item's position cannot change the clip.
-        single = Path(folder) / "annotation.json"
-        entry = {"labels": annotation.get("labels", []), "database": {video_id: database[video_id]}}
-        single.write_text(json.dumps(entry))
-        built = build_video_dataset(
-            phase, single, video_path, subset=subset, temporal_stride=stride, **settings
-        )
+    stride = trained.feature_step
+    # Only this video's frames and boxes are checked (a missing one is an error naming it) and a
+    # large data set is not scanned. Evaluation sampling draws nothing at random, so the
+    # video's position in the data set cannot change its clips.
+    built = build_video_dataset(
+        phase, annotation_path, video_path, subset, trained.data,
+        proposal_path=proposal_path, temporal_stride=stride, video_ids={video_id},
+    )  # fmt: skip
     item = _item(built, video_id)
     dataset = built.dataset
     batch = collate_videos([item])
@@ -189,8 +165,7 @@ def _run(
         features = model.backbone.forward_features(frames[row : row + 1])
         one_boxes, one_valid = boxes[row : row + 1], valid[row : row + 1]
         logits = model.head(features, one_boxes, one_valid)[0]
-        per_clip.append(torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=0))
+        per_clip.append(clip_scores(logits, multi_label))
         if row == 0:
             matrices = model.graph_matrices(features, one_boxes, one_valid)
-    stacked = torch.stack(per_clip)
-    return (stacked.max(dim=0).values if multi_label else stacked.mean(dim=0)), matrices
+    return video_scores(torch.stack(per_clip), multi_label), matrices

@@ -1,0 +1,444 @@
+"""The configuration of one ``main.py`` run: frozen dataclasses, built once, at the edge.
+
+:func:`build_config` turns the parsed options (a mapping from flag names to values: ``vars()`` of
+argparse's result, or a checkpoint's stored ``config``) into a :class:`RunConfig`; the checks that
+need more than one flag (contradictions, a model flag the model does not take, missing paths)
+happen there and nowhere below. Every default of ``main.py`` is declared here, or in
+:class:`~strg.data.settings.DataSettings` for the data: the parser reads them from
+:func:`option_defaults`.
+
+The dict form (:func:`config_to_dict`) is flat, keyed by flag names as 3D-ResNets-PyTorch's
+``opts.json`` is, plus ``config_version``; ``opts.json`` and a checkpoint's ``config`` hold it,
+and :func:`config_from_dict` reads it back, older checkpoints' plain option dumps included.
+
+This module imports nothing heavy (torch is loaded only by the model-flag check), so
+``main.py -h`` and usage errors answer at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from strg.data.settings import DataSettings
+from strg.errors import StrgError
+from strg.models.names import arch_name, has_region_graph
+
+#: The version of the dict form; 0 is the plain option dump written before it had one.
+CONFIG_VERSION = 1
+
+DATASETS = (
+    "kinetics",
+    "activitynet",
+    "ucf101",
+    "hmdb51",
+    "mit",
+    "somethingv1",
+    "somethingv2",
+    "charades",
+)
+#: Data sets with left/right classes: no plain horizontal flip, segment sampling by default.
+SOMETHING = ("somethingv1", "somethingv2")
+#: Frame-file layout per data set (strg.structures.FRAME_NAME_PATTERNS); the rest use ``image``.
+FRAME_PATTERNS = {"somethingv1": "sthv1", "somethingv2": "sthv2", "charades": "charades"}
+#: Data sets whose videos carry several labels (sigmoid scores, BCE, mAP).
+MULTI_LABEL = ("charades",)
+
+
+class ConfigError(StrgError, ValueError):
+    """The options contradict each other or do not fit the model (the message names the flags)."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The run's files, already joined onto ``--root_path``."""
+
+    video_path: Path | None = None
+    annotation_path: Path | None = None
+    result_path: Path | None = None
+    resume_path: Path | None = None
+    pretrain_path: Path | None = None
+    proposal_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The network: ``--model`` and its flags. ``strg`` is True whenever the head is on (also for
+    the ``*_strg`` names); ``nrois`` is read by the head and by the data alike."""
+
+    model: str = "resnet"
+    model_depth: int = 18
+    n_classes: int = 400
+    conv1_t_size: int = 7
+    conv1_t_stride: int = 1
+    no_max_pool: bool = False
+    resnet_shortcut: str = "B"
+    resnet_widen_factor: float = 1.0
+    wide_resnet_k: int = 2
+    resnext_cardinality: int = 32
+    strg: bool = False
+    nrois: int = 10
+    det_interval: int | None = None
+    graphs: tuple[str, ...] = ("similarity", "spatial_temporal")
+    gcn_layers: int = 3
+    gcn_fusion: str = "end"
+    gcn_residual: bool = False
+    no_global: bool = False
+    reduce_dim: int = 512
+
+    @property
+    def arch(self) -> str:
+        """``{model}-{depth}`` as the original writes it, ``_strg`` added for the graph head."""
+        return arch_name(self.model, self.model_depth, self.strg)
+
+    def build_options(self, n_classes: int, n_input_channels: int) -> dict[str, Any]:
+        """The ``build_model`` options of this model with ``n_classes`` outputs: every flag of
+        :data:`BUILD_OPTIONS` the model takes, under build_model's name."""
+        from strg.models.builder import model_options
+
+        accepted = set(model_options(self.model, self.strg))
+        options: dict[str, Any] = {"n_classes": n_classes, "n_input_channels": n_input_channels}
+        for flag, (name, to_build) in BUILD_OPTIONS.items():
+            if name in accepted:
+                options[name] = to_build(getattr(self, flag))
+        return options
+
+
+#: ModelSpec field -> (build_model option, value conversion). The head's options carry the names
+#: of STRG's keyword parameters, the backbones' the flag names (strg.models.builder maps those).
+BUILD_OPTIONS: dict[str, tuple[str, Any]] = {
+    "model_depth": ("model_depth", int),
+    "conv1_t_size": ("conv1_t_size", int),
+    "conv1_t_stride": ("conv1_t_stride", int),
+    "no_max_pool": ("no_max_pool", bool),
+    "resnet_shortcut": ("resnet_shortcut", str),
+    "resnet_widen_factor": ("resnet_widen_factor", float),
+    "wide_resnet_k": ("wide_resnet_k", int),
+    "resnext_cardinality": ("resnext_cardinality", int),
+    "nrois": ("nrois", int),
+    "reduce_dim": ("reduce_dim", int),
+    "gcn_layers": ("gcn_layers", int),
+    "graphs": ("graphs", tuple),
+    "gcn_fusion": ("fusion", str),
+    "gcn_residual": ("residual", bool),
+    "no_global": ("use_global", lambda no_global: not no_global),
+}
+
+
+@dataclass(frozen=True)
+class FineTuning:
+    """Starting from ``--pretrain_path``: its classes, whether its classifier stays, what trains."""
+
+    n_pretrain_classes: int = 0
+    keep_classifier: bool = False
+    ft_begin_module: str = ""
+    freeze_bn: bool = False
+
+
+@dataclass(frozen=True)
+class Optimisation:
+    """Optimiser, schedule, batch and precision."""
+
+    learning_rate: float = 0.1
+    momentum: float = 0.9
+    dampening: float = 0.0
+    weight_decay: float = 1e-3
+    nesterov: bool = False
+    optimizer: str = "sgd"
+    lr_scheduler: str = "multistep"
+    multistep_milestones: tuple[int, ...] = (50, 100, 150)
+    overwrite_milestones: bool = False
+    plateau_patience: int = 10
+    warmup_epochs: float = 0.0
+    batch_size: int = 128
+    accumulate_steps: int = 1
+    inference_batch_size: int = 0
+    batchnorm_sync: bool = False
+    n_epochs: int = 200
+    amp: str = "none"
+
+
+@dataclass(frozen=True)
+class RunControl:
+    """What the run does (train, validate, infer), where, how often it saves, what it logs."""
+
+    no_train: bool = False
+    no_val: bool = False
+    inference: bool = False
+    inference_subset: str = "val"
+    inference_no_average: bool = False
+    output_topk: int = 5
+    no_cuda: bool = False
+    n_threads: int = 4
+    checkpoint: int = 10
+    manual_seed: int = 1
+    tensorboard: bool = False
+    wandb: bool = False
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Distributed training: one process per device (torchrun)."""
+
+    distributed: bool = False
+    dist_url: str | None = None
+    world_size: int = -1
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run of ``main.py``; ``data`` is what the data sets of its phases are built from."""
+
+    dataset: str = "kinetics"
+    paths: Paths = field(default_factory=Paths)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    fine_tuning: FineTuning = field(default_factory=FineTuning)
+    data: DataSettings = field(default_factory=DataSettings)
+    optimisation: Optimisation = field(default_factory=Optimisation)
+    control: RunControl = field(default_factory=RunControl)
+    distribution: Distribution = field(default_factory=Distribution)
+
+    @property
+    def proposal_path(self) -> Path | None:
+        """The proposal store the data read: only under the region graph."""
+        return self.paths.proposal_path if self.model.strg else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Flags and defaults.
+
+#: Sections whose fields are flags of the same name.
+_SECTIONS = {
+    "paths": Paths,
+    "model": ModelSpec,
+    "fine_tuning": FineTuning,
+    "optimisation": Optimisation,
+    "control": RunControl,
+    "distribution": Distribution,
+}
+#: The DataSettings fields that are main.py flags, by flag name (``hflip_swap_labels`` is the
+#: settings' ``flip_swap_labels``). The other fields follow from the data set and the model.
+DATA_FLAGS = {
+    **{
+        f.name: f.name
+        for f in fields(DataSettings)
+        if f.name not in ("frame_pattern", "flip_swap_labels", "nrois", "multi_label", "seed")
+    },
+    "hflip_swap_labels": "flip_swap_labels",
+}
+#: Flags read only here: the root the paths are joined onto, and one refused outright.
+_EDGE_DEFAULTS: dict[str, Any] = {"root_path": None, "accimage": False}
+
+
+def option_defaults() -> dict[str, Any]:
+    """Every ``main.py`` flag (by its ``dest``) with its default: the parser's defaults."""
+    defaults: dict[str, Any] = {"dataset": RunConfig.dataset, **_EDGE_DEFAULTS}
+    for section in _SECTIONS.values():
+        defaults.update({f.name: getattr(section(), f.name) for f in fields(section)})
+    settings = DataSettings()
+    defaults.update({flag: getattr(settings, name) for flag, name in DATA_FLAGS.items()})
+    defaults["temporal_sampling"] = None  # follows the data set: segment for Something
+    # argparse keeps lists for nargs="+" options
+    for name, value in defaults.items():
+        if isinstance(value, tuple):
+            defaults[name] = list(value)
+    return defaults
+
+
+# --------------------------------------------------------------------------------------------------
+# Checks across flags.
+
+
+def _positive(options: Mapping[str, Any], names: tuple[str, ...], minimum: int = 1) -> list[str]:
+    return [
+        f"--{name} must be >= {minimum}, got {options[name]}"
+        for name in names
+        if options[name] < minimum
+    ]
+
+
+def contradictions(options: Mapping[str, Any]) -> list[str]:
+    """Contradictory or impossible combinations of ``options``, each a message naming the flags."""
+    o = options
+    errors = _positive(
+        o,
+        (
+            "sample_size",
+            "sample_duration",
+            "sample_t_stride",
+            "batch_size",
+            "accumulate_steps",
+            "n_epochs",
+            "n_val_samples",
+            "checkpoint",
+            "inference_stride",
+            "nrois",
+            "gcn_layers",
+            "reduce_dim",
+            "n_classes",
+        ),
+    )
+    errors += _positive(o, ("inference_batch_size", "n_test_clips", "n_threads"), minimum=0)
+    if o["warmup_epochs"] < 0:
+        errors.append(f"--warmup_epochs must be >= 0, got {o['warmup_epochs']}")
+    if o["lr_scheduler"] == "plateau" and o["no_val"]:
+        errors.append("--lr_scheduler plateau steps on the validation loss: drop --no_val")
+    if o["batchnorm_sync"] and not o["distributed"]:
+        errors.append("--batchnorm_sync needs --distributed")
+    if o["world_size"] != -1 and not o["distributed"]:
+        errors.append("--world_size needs --distributed")
+    if o["input_type"] == "flow" and o["file_type"] != "hdf5":
+        errors.append("--input_type flow needs --file_type hdf5")
+    if (o["pretrain_path"] is None) != (o["n_pretrain_classes"] == 0):
+        errors.append("--pretrain_path and --n_pretrain_classes go together")
+    if o["keep_classifier"] and o["pretrain_path"] is None:
+        errors.append("--keep_classifier needs --pretrain_path (the classifier to keep)")
+    elif o["keep_classifier"] and o["n_pretrain_classes"] != o["n_classes"]:
+        errors.append(
+            f"--keep_classifier keeps a {o['n_pretrain_classes']}-class classifier: "
+            f"--n_classes must be {o['n_pretrain_classes']}, got {o['n_classes']}"
+        )
+    if o["ft_begin_module"] and o["pretrain_path"] is None:
+        errors.append("--ft_begin_module needs --pretrain_path (it freezes pretrained modules)")
+    strg = has_region_graph(o["model"], o["strg"])
+    if strg and o["proposal_path"] is None:
+        errors.append(
+            "--strg needs --proposal_path (the boxes, from extract_proposals/import_boxes)"
+        )
+    if o["proposal_path"] is not None and not strg:
+        errors.append("--proposal_path is only read with --strg")
+    if o["hflip_swap_labels"] and o["no_hflip"]:
+        errors.append("--hflip_swap_labels flips clips: drop --no_hflip")
+    if o["overwrite_milestones"] and o["resume_path"] is None:
+        errors.append("--overwrite_milestones needs --resume_path")
+    if o["no_train"] and o["no_val"] and not o["inference"]:
+        errors.append("--no_train --no_val without --inference leaves nothing to do")
+    if o["accimage"]:
+        errors.append("--accimage is not supported: frames are decoded by torchvision")
+    if o["amp"] == "fp16" and o["no_cuda"]:
+        errors.append("--amp fp16 needs a GPU (on the CPU it is ~100x slower): use --amp bf16")
+    return errors
+
+
+def _check_model_flags(spec: ModelSpec) -> None:
+    """A model flag set away from its default that the model does not take is an error."""
+    from strg.models.builder import model_options
+
+    accepted = set(model_options(spec.model, spec.strg))
+    default = ModelSpec()
+    for flag, (name, _) in BUILD_OPTIONS.items():
+        if name not in accepted and getattr(spec, flag) != getattr(default, flag):
+            raise ConfigError(f"--{flag} does not apply to --model {spec.model}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Building, and the dict form.
+
+
+def _section(cls: type, options: Mapping[str, Any], **resolved: Any) -> Any:
+    values = {f.name: options[f.name] for f in fields(cls)}
+    values.update(resolved)
+    return cls(**values)
+
+
+def _paths(options: Mapping[str, Any]) -> Paths:
+    root = options["root_path"]
+    values = {}
+    for f in fields(Paths):
+        value = options[f.name]
+        if value is not None:
+            value = Path(value)
+            if root is not None:
+                value = Path(root) / value  # an absolute value wins
+        values[f.name] = value
+    return Paths(**values)
+
+
+def build_config(options: Mapping[str, Any], *, require_paths: bool = True) -> RunConfig:
+    """The :class:`RunConfig` of ``options`` (flag name → value; missing flags take their
+    defaults). Contradictions and model flags the model does not take raise :class:`ConfigError`;
+    so do missing ``--video_path``/``--annotation_path``/``--result_path`` when
+    ``require_paths``."""
+    unknown = sorted(set(options) - set(option_defaults()))
+    if unknown:
+        raise ConfigError(f"unknown options: {', '.join(unknown)}")
+    merged = {**option_defaults(), **options}
+    errors = contradictions(merged)
+    if errors:
+        raise ConfigError("; ".join(errors))
+    paths = _paths(merged)
+    if require_paths:
+        missing = [
+            f"--{name}"
+            for name in ("video_path", "annotation_path", "result_path")
+            if getattr(paths, name) is None
+        ]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)} must be given")
+    strg = has_region_graph(merged["model"], merged["strg"])
+    model = _section(ModelSpec, merged, strg=strg, graphs=tuple(merged["graphs"]))
+    _check_model_flags(model)
+    dataset = merged["dataset"]
+    something = dataset in SOMETHING
+    data = DataSettings(
+        **{name: merged[flag] for flag, name in DATA_FLAGS.items()},
+        frame_pattern=FRAME_PATTERNS.get(dataset, "image"),
+        nrois=model.nrois,
+        multi_label=dataset in MULTI_LABEL,
+        seed=merged["manual_seed"],
+    )
+    data = replace(
+        data,
+        temporal_sampling=merged["temporal_sampling"] or ("segment" if something else "dense"),
+        # Something-Something has left/right classes: no plain flip there.
+        no_hflip=merged["no_hflip"] or (something and not merged["hflip_swap_labels"]),
+    )
+    return RunConfig(
+        dataset=dataset,
+        paths=paths,
+        model=model,
+        fine_tuning=_section(FineTuning, merged),
+        data=data,
+        optimisation=_section(
+            Optimisation, merged, multistep_milestones=tuple(merged["multistep_milestones"])
+        ),
+        control=_section(RunControl, merged),
+        distribution=_section(Distribution, merged),
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def config_to_dict(config: RunConfig) -> dict[str, Any]:
+    """The flat, JSON-ready dict form: ``config_version`` and every flag's value (paths already
+    joined onto the root, so ``root_path`` is not kept)."""
+    flat: dict[str, Any] = {"config_version": CONFIG_VERSION, "dataset": config.dataset}
+    for attribute, section in _SECTIONS.items():
+        value = getattr(config, attribute)
+        flat.update({f.name: _plain(getattr(value, f.name)) for f in fields(section)})
+    flat.update({flag: _plain(getattr(config.data, name)) for flag, name in DATA_FLAGS.items()})
+    return flat
+
+
+def config_from_dict(stored: Mapping[str, Any]) -> RunConfig:
+    """Read back :func:`config_to_dict`'s form, or an older checkpoint's plain option dump
+    (``config_version`` 0: ``vars()`` of the options after joining the paths)."""
+    version = int(stored.get("config_version", 0))
+    if version > CONFIG_VERSION:
+        raise ConfigError(
+            f"the configuration has version {version}; this strg reads up to {CONFIG_VERSION} "
+            "(written by a newer strg?)"
+        )
+    known = option_defaults()
+    options = {key: value for key, value in stored.items() if key in known}
+    options["root_path"] = None  # the stored paths are already joined onto it
+    options["accimage"] = False
+    return build_config(options, require_paths=False)
