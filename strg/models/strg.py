@@ -59,6 +59,8 @@ class STRG(nn.Module):
         residual: add the layer input to each GCN layer's output.
         use_global: concatenate a global feature (the mean of the map) with the graph feature.
         global_dropout, graph_dropout: dropout on the global (0.3) and graph (0.5) features.
+            It sits where the backbones' heads put theirs (I3D: 0.5, 3D ResNets: none), so with
+            ``global_from_backbone`` the backbone's value trains the global half as stage 1 did.
         iou_threshold: IoU an edge of the spatial-temporal graphs must exceed (0).
         nrois: N, if given; boxes with another N are refused.
         similarity_scale: divide the similarity logits by √D (off: the paper's F has no scale).
