@@ -152,8 +152,7 @@ class ResNet(nn.Module):
         self._make_stem(n_input_channels, conv1_t_size, conv1_t_stride)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool3d(kernel_size=3, stride=(max_pool_t_stride, 2, 2), padding=1)
-        stage_strides = list(zip(temporal_strides, spatial_strides, strict=True))
-        for i, (t, s) in enumerate(stage_strides):
+        for i, (t, s) in enumerate(zip(temporal_strides, spatial_strides, strict=True)):
             stage = self._make_layer(block, block_inplanes[i], layers[i], shortcut_type, (t, s, s))
             self.add_module(f"layer{i + 1}", stage)
         self.avgpool = nn.AdaptiveAvgPool3d((1, 1, 1))
