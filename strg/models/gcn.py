@@ -3,6 +3,10 @@
 Shapes: nodes ``X`` ``B×M×D``, graphs ``G_g`` ``B×M×M``, ``valid`` ``B×M`` bool → ``B×M×D``.
 Padded nodes are reset to zero after every layer: their columns in the graphs are zero already,
 but LayerNorm's bias would otherwise give them a value.
+
+``init_std`` draws the graph weights W_g from N(0, init_std²) as the authors' group does
+(std 0.001); ``None`` keeps ``nn.Linear``'s default. LayerNorm follows each sum, so this scale
+sets how fast the weights move, not how large the layer's output is.
 """
 
 from __future__ import annotations
@@ -15,9 +19,14 @@ from torch import nn
 class GraphConvolution(nn.Module):
     """One layer with one weight matrix per graph it sums over."""
 
-    def __init__(self, dim: int, n_graphs: int, residual: bool = False) -> None:
+    def __init__(
+        self, dim: int, n_graphs: int, residual: bool = False, init_std: float | None = None
+    ) -> None:
         super().__init__()
         self.weights = nn.ModuleList(nn.Linear(dim, dim, bias=False) for _ in range(n_graphs))
+        if init_std is not None:
+            for w in self.weights:
+                nn.init.normal_(w.weight, std=init_std)
         self.norm = nn.LayerNorm(dim)
         self.residual = residual
 
@@ -36,12 +45,19 @@ class GraphConvolution(nn.Module):
 class GraphConvolutionStack(nn.Module):
     """``layers`` graph convolutions of width ``dim`` over the same ``n_graphs`` graphs."""
 
-    def __init__(self, dim: int, n_graphs: int, layers: int = 3, residual: bool = False) -> None:
+    def __init__(
+        self,
+        dim: int,
+        n_graphs: int,
+        layers: int = 3,
+        residual: bool = False,
+        init_std: float | None = None,
+    ) -> None:
         super().__init__()
         if layers < 1:
             raise ValueError(f"a GCN needs at least one layer, got {layers}")
         self.layers = nn.ModuleList(
-            GraphConvolution(dim, n_graphs, residual) for _ in range(layers)
+            GraphConvolution(dim, n_graphs, residual, init_std) for _ in range(layers)
         )
 
     def forward(

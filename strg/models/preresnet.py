@@ -13,6 +13,7 @@ from strg.models.resnet import (
     BASIC_DEPTHS,
     RESNET_LAYERS,
     ResNet,
+    Stride,
     conv1x1x1,
     conv3x3x3,
     get_inplanes,
@@ -22,7 +23,7 @@ from strg.models.resnet import (
 class PreActivationBasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample=None) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: Stride = 1, downsample=None) -> None:
         super().__init__()
         self.bn1 = nn.BatchNorm3d(in_planes)
         self.conv1 = conv3x3x3(in_planes, planes, stride)
@@ -42,7 +43,7 @@ class PreActivationBasicBlock(nn.Module):
 class PreActivationBottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample=None) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: Stride = 1, downsample=None) -> None:
         super().__init__()
         self.bn1 = nn.BatchNorm3d(in_planes)
         self.conv1 = conv1x1x1(in_planes, planes)

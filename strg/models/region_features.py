@@ -38,6 +38,19 @@ def check_boxes(boxes: torch.Tensor, valid: torch.Tensor, steps: int | None = No
         )
 
 
+def clips_without_boxes(valid: torch.Tensor) -> int:
+    """How many clips of a batch mask ``valid`` ``B×T'×N`` (bool) have no valid box at all.
+
+    Such a clip (every box cropped away, or none stored) has no nodes: its graph feature is 0
+    and only its global feature reaches the classifier. On a GPU mask the count syncs.
+    """
+    if valid.dim() != 3 or valid.dtype != torch.bool:
+        raise ValueError(
+            f"valid must be a bool B×T'×N mask, got {valid.dtype} {tuple(valid.shape)}"
+        )
+    return int((~valid.flatten(1).any(dim=1)).sum())
+
+
 def region_features(
     features: torch.Tensor,
     boxes: torch.Tensor,

@@ -2,6 +2,11 @@
 
 Shapes: input clip ``B×C_in×T×H×W`` → ``forward_features`` ``B×C×T'×H'×W'`` → logits ``B×K``.
 
+By default layer2–4 and the max pool halve T, H and W, as kenshohara's do. ``temporal_strides``,
+``spatial_strides`` (per stage layer1..layer4) and ``max_pool_t_stride`` keep finer maps for
+region heads: a stride moves within a block's first 3×3×3 conv and its 1×1×1 shortcut, whose
+weight shapes do not depend on it, so a checkpoint of the default layout loads into any of them.
+
 The class is also the body of ``preresnet``, ``wideresnet``, ``resnext`` (other blocks) and
 ``resnet2p1d`` (other stem and blocks). Every backbone of the project exposes ``out_channels``,
 ``spatial_stride`` and ``temporal_stride`` so that heads read architecture facts from here.
@@ -9,6 +14,8 @@ The class is also the body of ``preresnet``, ``wideresnet``, ``resnext`` (other 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from functools import partial
 
 import torch
@@ -32,18 +39,25 @@ def get_inplanes() -> list[int]:
     return [64, 128, 256, 512]
 
 
-def conv3x3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv3d:
+#: A block's stride: one int for T, H and W alike, or ``(t, s, s)``.
+Stride = int | tuple[int, int, int]
+
+#: Per-stage strides of kenshohara's layout (layer1..layer4), in time and in space alike.
+DEFAULT_STAGE_STRIDES = (1, 2, 2, 2)
+
+
+def conv3x3x3(in_planes: int, out_planes: int, stride: Stride = 1) -> nn.Conv3d:
     return nn.Conv3d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
 
 
-def conv1x1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv3d:
+def conv1x1x1(in_planes: int, out_planes: int, stride: Stride = 1) -> nn.Conv3d:
     return nn.Conv3d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 
 
 class BasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample=None) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: Stride = 1, downsample=None) -> None:
         super().__init__()
         self.conv1 = conv3x3x3(in_planes, planes, stride)
         self.bn1 = nn.BatchNorm3d(planes)
@@ -63,7 +77,7 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample=None) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: Stride = 1, downsample=None) -> None:
         super().__init__()
         self.conv1 = conv1x1x1(in_planes, planes)
         self.bn1 = nn.BatchNorm3d(planes)
@@ -83,7 +97,7 @@ class Bottleneck(nn.Module):
         return self.relu(out + residual)
 
 
-def downsample_basic_block(x: torch.Tensor, planes: int, stride: int) -> torch.Tensor:
+def downsample_basic_block(x: torch.Tensor, planes: int, stride: Stride) -> torch.Tensor:
     """Shortcut A: strided subsampling plus zero channels; it has no parameters.
 
     The original concatenated ``out.data``, which cut the gradient of the shortcut; that bug is
@@ -99,6 +113,13 @@ class ResNet(nn.Module):
 
     Attributes read by heads: ``out_channels`` (C of the last stage), ``spatial_stride`` and
     ``temporal_stride`` (input pixels / frames per cell of the last stage's map).
+
+    Stride options (defaults: kenshohara's layout, its parameters and state-dict keys):
+        temporal_strides: stride in T of layer1..layer4, each 1 or 2 (``(1, 2, 2, 2)``).
+        spatial_strides: stride in H and W of layer1..layer4, each 1 or 2 (``(1, 2, 2, 2)``).
+        max_pool_t_stride: the stem max pool's stride in T, 1 or 2 (2); its H, W stride stays 2.
+    A stride 2 in layer1 adds a shortcut conv there (layer1 has none by default), so that
+    layout alone cannot load a default checkpoint.
     """
 
     def __init__(
@@ -113,27 +134,33 @@ class ResNet(nn.Module):
         shortcut_type: str = "B",
         widen_factor: float = 1.0,
         n_classes: int = 400,
+        temporal_strides: Sequence[int] = DEFAULT_STAGE_STRIDES,
+        spatial_strides: Sequence[int] = DEFAULT_STAGE_STRIDES,
+        max_pool_t_stride: int = 2,
     ) -> None:
         super().__init__()
         if shortcut_type not in ("A", "B"):
             raise ValueError(f"shortcut_type must be 'A' or 'B', got {shortcut_type!r}")
+        temporal_strides = _stage_strides("temporal_strides", temporal_strides)
+        spatial_strides = _stage_strides("spatial_strides", spatial_strides)
+        if max_pool_t_stride not in (1, 2):
+            raise ValueError(f"max_pool_t_stride must be 1 or 2, got {max_pool_t_stride}")
         block_inplanes = [int(x * widen_factor) for x in block_inplanes]
         self.in_planes = block_inplanes[0]
         self.no_max_pool = no_max_pool
         self.n_input_channels = n_input_channels
         self._make_stem(n_input_channels, conv1_t_size, conv1_t_stride)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool3d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = self._make_layer(block, block_inplanes[0], layers[0], shortcut_type)
-        self.layer2 = self._make_layer(block, block_inplanes[1], layers[1], shortcut_type, 2)
-        self.layer3 = self._make_layer(block, block_inplanes[2], layers[2], shortcut_type, 2)
-        self.layer4 = self._make_layer(block, block_inplanes[3], layers[3], shortcut_type, 2)
+        self.maxpool = nn.MaxPool3d(kernel_size=3, stride=(max_pool_t_stride, 2, 2), padding=1)
+        for i, (t, s) in enumerate(zip(temporal_strides, spatial_strides, strict=True)):
+            stage = self._make_layer(block, block_inplanes[i], layers[i], shortcut_type, (t, s, s))
+            self.add_module(f"layer{i + 1}", stage)
         self.avgpool = nn.AdaptiveAvgPool3d((1, 1, 1))
         self.out_channels = self.in_planes
         self.fc = nn.Linear(self.out_channels, n_classes)
-        pool = 1 if no_max_pool else 2
-        self.spatial_stride = 2 * pool * 8  # conv1, max pool, layer2-4
-        self.temporal_stride = conv1_t_stride * pool * 8
+        pool_s, pool_t = (1, 1) if no_max_pool else (2, max_pool_t_stride)
+        self.spatial_stride = 2 * pool_s * math.prod(spatial_strides)  # conv1, max pool, stages
+        self.temporal_stride = conv1_t_stride * pool_t * math.prod(temporal_strides)
 
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
@@ -156,9 +183,11 @@ class ResNet(nn.Module):
     def _stem(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(self.bn1(self.conv1(x)))
 
-    def _make_layer(self, block, planes: int, blocks: int, shortcut_type: str, stride: int = 1):
+    def _make_layer(
+        self, block, planes: int, blocks: int, shortcut_type: str, stride: tuple[int, int, int]
+    ) -> nn.Sequential:
         downsample = None
-        if stride != 1 or self.in_planes != planes * block.expansion:
+        if stride != (1, 1, 1) or self.in_planes != planes * block.expansion:
             if shortcut_type == "A":
                 downsample = partial(
                     downsample_basic_block, planes=planes * block.expansion, stride=stride
@@ -185,6 +214,13 @@ class ResNet(nn.Module):
         """``B×C_in×T×H×W`` → logits ``B×K`` (no softmax)."""
         x = self.avgpool(self.forward_features(x))
         return self.fc(x.flatten(1))
+
+
+def _stage_strides(name: str, strides: Sequence[int]) -> tuple[int, int, int, int]:
+    strides = tuple(strides)
+    if len(strides) != 4 or any(s not in (1, 2) for s in strides):
+        raise ValueError(f"{name} must be 4 strides of 1 or 2 (layer1..layer4), got {strides}")
+    return strides
 
 
 def check_clip(x: torch.Tensor, channels: int | None) -> None:

@@ -1,8 +1,9 @@
 """R(2+1)D of kenshohara/3D-ResNets-PyTorch: every 3×3×3 conv split into 1×3×3 then 3×1×1.
 
 The middle width ⌊in·out·27 / (in·9 + 3·out)⌋ matches the 3D parameter count; the stem's uses
-3 input channels even for flow, as the original does (its checkpoints depend on it). Stride 2
-goes to both halves. Key names (``conv1_s``, ``bn1_t``, ...) are those of the published weights.
+3 input channels even for flow, as the original does (its checkpoints depend on it). A block's
+stride ``(t, s, s)`` is split: ``s`` goes to the 1×3×3 half, ``t`` to the 3×1×1 half. Key
+names (``conv1_s``, ``bn1_t``, ...) are those of the published weights.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from strg.models.resnet import BASIC_DEPTHS, RESNET_LAYERS, ResNet, conv1x1x1, get_inplanes
+from strg.models.resnet import (
+    BASIC_DEPTHS,
+    RESNET_LAYERS,
+    ResNet,
+    Stride,
+    conv1x1x1,
+    get_inplanes,
+)
 
 
 def conv1x3x3(in_planes: int, mid_planes: int, stride: int = 1) -> nn.Conv3d:
@@ -25,6 +33,16 @@ def conv3x1x1(mid_planes: int, planes: int, stride: int = 1) -> nn.Conv3d:
     )
 
 
+def split_stride(stride: Stride) -> tuple[int, int]:
+    """A block's stride as ``(temporal, spatial)``: an int is both, ``(t, s, s)`` is ``(t, s)``."""
+    if isinstance(stride, int):
+        return stride, stride
+    t, s, s_w = stride
+    if s != s_w:
+        raise ValueError(f"R(2+1)D strides H and W alike, got {stride}")
+    return t, s
+
+
 def mid_width(in_planes: int, planes: int) -> int:
     return (in_planes * planes * 3 * 3 * 3) // (in_planes * 3 * 3 + 3 * planes)
 
@@ -32,12 +50,13 @@ def mid_width(in_planes: int, planes: int) -> int:
 class BasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample=None) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: Stride = 1, downsample=None) -> None:
         super().__init__()
+        t_stride, s_stride = split_stride(stride)
         mid1 = mid_width(in_planes, planes)
-        self.conv1_s = conv1x3x3(in_planes, mid1, stride)
+        self.conv1_s = conv1x3x3(in_planes, mid1, s_stride)
         self.bn1_s = nn.BatchNorm3d(mid1)
-        self.conv1_t = conv3x1x1(mid1, planes, stride)
+        self.conv1_t = conv3x1x1(mid1, planes, t_stride)
         self.bn1_t = nn.BatchNorm3d(planes)
         mid2 = mid_width(planes, planes)
         self.conv2_s = conv1x3x3(planes, mid2)
@@ -60,14 +79,15 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample=None) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: Stride = 1, downsample=None) -> None:
         super().__init__()
+        t_stride, s_stride = split_stride(stride)
         self.conv1 = conv1x1x1(in_planes, planes)
         self.bn1 = nn.BatchNorm3d(planes)
         mid = mid_width(planes, planes)
-        self.conv2_s = conv1x3x3(planes, mid, stride)
+        self.conv2_s = conv1x3x3(planes, mid, s_stride)
         self.bn2_s = nn.BatchNorm3d(mid)
-        self.conv2_t = conv3x1x1(mid, planes, stride)
+        self.conv2_t = conv3x1x1(mid, planes, t_stride)
         self.bn2_t = nn.BatchNorm3d(planes)
         self.conv3 = conv1x1x1(planes, planes * self.expansion)
         self.bn3 = nn.BatchNorm3d(planes * self.expansion)

@@ -10,7 +10,7 @@ from functools import partial
 
 from torch import nn
 
-from strg.models.resnet import Bottleneck, ResNet, conv1x1x1
+from strg.models.resnet import Bottleneck, ResNet, Stride, conv1x1x1
 from strg.models.wideresnet import WIDE_RESNET_LAYERS
 
 
@@ -20,7 +20,7 @@ class ResNeXtBottleneck(Bottleneck):
     expansion = 2
 
     def __init__(
-        self, in_planes: int, planes: int, cardinality: int, stride: int = 1, downsample=None
+        self, in_planes: int, planes: int, cardinality: int, stride: Stride = 1, downsample=None
     ) -> None:
         nn.Module.__init__(self)
         mid_planes = cardinality * planes // 32

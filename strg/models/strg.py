@@ -7,16 +7,27 @@ Pipeline (I3D-R50, 32×224², N boxes per step)::
     nodes ─ graphs (similarity; forward/backward IoU) ─ GCN ─ mean over valid ─ B×D
     concat(graph, global) B×2D ─ fc ─ logits B×K
 
+With ``global_from_backbone`` the global half is the backbone map's mean itself (B×C, no
+reduction), the feature the stage-1 classifier reads, so fc is ``B×(D + C) → B×K``.
+
 The backbone must offer ``forward_features`` and the attributes ``out_channels``,
 ``spatial_stride`` and ``temporal_stride``: the RoIAlign scale comes from there.
+
+Starting stage 2 where stage 1 ended: the graph half of fc starts at zero (``zero_init_graph``)
+and, with ``global_from_backbone``, :meth:`STRG.load_backbone_state_dict` (``keep_classifier``)
+copies the stage-1 classifier into the global half, so a fresh STRG gives the stage-1 logits.
+The zero sits in fc rather than in the last GCN layer: a zero GCN layer outputs
+ReLU(LayerNorm(0)) = ReLU(0), whose derivative is 0, so that layer would never train.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from strg.models.gcn import GraphConvolutionStack
@@ -27,6 +38,10 @@ from strg.models.state_dict import check_state_dict, read_state_dict
 GRAPH_CHOICES = ("similarity", "spatial_temporal")
 FUSION_CHOICES = ("end", "layer")
 _CLASSIFIERS = ("fc", "classifier")
+
+
+class NoSpatialTemporalEdgesWarning(UserWarning):
+    """The backbone map has one time step: the spatial-temporal graphs have no edges."""
 
 
 class STRG(nn.Module):
@@ -42,10 +57,19 @@ class STRG(nn.Module):
         fusion: ``end`` (one GCN stack per graph family, outputs summed) or ``layer`` (each layer
             sums over all graphs).
         residual: add the layer input to each GCN layer's output.
-        use_global: concatenate the mean backbone feature with the graph feature.
+        use_global: concatenate a global feature (the mean of the map) with the graph feature.
         global_dropout, graph_dropout: dropout on the global (0.3) and graph (0.5) features.
+            It sits where the backbones' heads put theirs (I3D: 0.5, 3D ResNets: none), so with
+            ``global_from_backbone`` the backbone's value trains the global half as stage 1 did.
         iou_threshold: IoU an edge of the spatial-temporal graphs must exceed (0).
         nrois: N, if given; boxes with another N are refused.
+        similarity_scale: divide the similarity logits by √D (off: the paper's F has no scale).
+        zero_init_graph: start the graph half of fc at zero, so a fresh head's logits are its
+            global branch's (on). Without ``use_global`` that is all of fc.
+        gcn_init_std: std of the normal draw of the GCN weights (0.001, the authors' group);
+            ``None`` keeps ``nn.Linear``'s default.
+        global_from_backbone: the global half is the backbone map's mean (C wide, no reduction,
+            the stage-1 classifier's input) instead of the reduced map's mean (D wide) (off).
     """
 
     def __init__(
@@ -63,6 +87,10 @@ class STRG(nn.Module):
         graph_dropout: float = 0.5,
         iou_threshold: float = 0.0,
         nrois: int | None = None,
+        similarity_scale: bool = False,
+        zero_init_graph: bool = True,
+        gcn_init_std: float | None = 0.001,
+        global_from_backbone: bool = False,
     ) -> None:
         super().__init__()
         needed = ("forward_features", "out_channels", "spatial_stride", "temporal_stride")
@@ -74,6 +102,8 @@ class STRG(nn.Module):
             raise ValueError(f"graphs must be a non-empty subset of {GRAPH_CHOICES}, got {graphs}")
         if fusion not in FUSION_CHOICES:
             raise ValueError(f"fusion must be one of {FUSION_CHOICES}, got {fusion!r}")
+        if global_from_backbone and not use_global:
+            raise ValueError("global_from_backbone needs use_global: there is no global half")
         for name in _CLASSIFIERS:  # the head replaces the backbone's classifier
             if isinstance(getattr(backbone, name, None), nn.Linear):
                 setattr(backbone, name, nn.Identity())
@@ -81,29 +111,94 @@ class STRG(nn.Module):
         self.graphs = graphs
         self.fusion = fusion
         self.use_global = use_global
+        self.global_from_backbone = global_from_backbone
         self.iou_threshold = iou_threshold
         self.nrois = nrois
         self.roi_output_size = roi_output_size
         self.spatial_scale = 1.0 / backbone.spatial_stride
         self.reduce = nn.Conv3d(backbone.out_channels, reduce_dim, kernel_size=1)
         use_sim, use_st = "similarity" in graphs, "spatial_temporal" in graphs
-        self.similarity = SimilarityGraph(reduce_dim) if use_sim else None
+        self.similarity = SimilarityGraph(reduce_dim, similarity_scale) if use_sim else None
+        stack = {"layers": gcn_layers, "residual": residual, "init_std": gcn_init_std}
         if fusion == "layer" or len(graphs) == 1:
             n_graphs = use_sim + 2 * use_st
-            self.gcn = GraphConvolutionStack(reduce_dim, n_graphs, gcn_layers, residual)
+            self.gcn = GraphConvolutionStack(reduce_dim, n_graphs, **stack)
         else:
-            self.gcn_similarity = GraphConvolutionStack(reduce_dim, 1, gcn_layers, residual)
-            self.gcn_spatial_temporal = GraphConvolutionStack(reduce_dim, 2, gcn_layers, residual)
+            self.gcn_similarity = GraphConvolutionStack(reduce_dim, 1, **stack)
+            self.gcn_spatial_temporal = GraphConvolutionStack(reduce_dim, 2, **stack)
         self.global_dropout = nn.Dropout(global_dropout)
         self.graph_dropout = nn.Dropout(graph_dropout)
-        self.fc = nn.Linear(reduce_dim * (2 if use_global else 1), n_classes)
+        self.graph_dim = reduce_dim  # fc's input is [graph (D), global]: columns :D are graph
+        global_dim = 0
+        if use_global:
+            global_dim = backbone.out_channels if global_from_backbone else reduce_dim
+        self.fc = nn.Linear(reduce_dim + global_dim, n_classes)
+        if zero_init_graph:
+            with torch.no_grad():
+                self.fc.weight[:, : self.graph_dim].zero_()
+        self._warned_single_step = False
 
-    def load_backbone_state_dict(self, source: str | Path | Mapping) -> None:
-        """Load a stage-1 backbone checkpoint (its classifier keys are dropped), exactly."""
+    def load_backbone_state_dict(
+        self, source: str | Path | Mapping, keep_classifier: bool = False
+    ) -> None:
+        """Load a stage-1 backbone checkpoint exactly; its classifier (``fc.*`` or
+        ``classifier.*``) goes into fc's global half with ``keep_classifier``, else is dropped.
+        """
         state = read_state_dict(source)
-        state = {k: v for k, v in state.items() if k.split(".")[0] not in _CLASSIFIERS}
-        check_state_dict(self.backbone, state)
-        self.backbone.load_state_dict(state, strict=True)
+        is_classifier = {k: k.split(".")[0] in _CLASSIFIERS for k in state}
+        backbone_state = {k: v for k, v in state.items() if not is_classifier[k]}
+        check_state_dict(self.backbone, backbone_state)
+        if keep_classifier:
+            prefixes = sorted({k.split(".")[0] for k in state if is_classifier[k]})
+            keys = [f"{prefixes[0]}.weight", f"{prefixes[0]}.bias"] if len(prefixes) == 1 else []
+            if not keys or any(k not in state for k in keys):
+                found = sorted(k for k in state if is_classifier[k])
+                raise ValueError(f"keep_classifier: no one classifier weight and bias in {found}")
+            self.init_global_from_classifier(*(state[k] for k in keys))
+        self.backbone.load_state_dict(backbone_state, strict=True)
+
+    @torch.no_grad()
+    def init_global_from_classifier(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """Copy a stage-1 classifier (weight ``K×C``, bias ``K``) into fc's global half and
+        bias. Needs ``global_from_backbone``; the graph half is left as it is (zero by default).
+        """
+        if not self.global_from_backbone:
+            raise ValueError(
+                "the stage-1 classifier reads the backbone map's mean: build STRG with "
+                "global_from_backbone=True to copy it in"
+            )
+        want = (self.fc.out_features, self.fc.in_features - self.graph_dim)
+        if tuple(weight.shape) != want or tuple(bias.shape) != want[:1]:
+            raise ValueError(
+                f"classifier weight {tuple(weight.shape)} and bias {tuple(bias.shape)} do not "
+                f"fit the global half K×C = {want}"
+            )
+        self.fc.weight[:, self.graph_dim :].copy_(weight)
+        self.fc.bias.copy_(bias)
+
+    def backbone_parameters(self) -> list[nn.Parameter]:
+        """The backbone's parameters (trained in stage 1)."""
+        return list(self.backbone.parameters())
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        """Everything STRG adds to the backbone: reduction, similarity, GCN, fc."""
+        return [p for name, p in self.named_parameters() if not name.startswith("backbone.")]
+
+    def parameter_groups(
+        self, learning_rate: float, head_lr_multiplier: float
+    ) -> list[dict[str, object]]:
+        """Optimiser parameter groups: ``backbone`` at ``learning_rate`` and ``head`` at
+        ``learning_rate × head_lr_multiplier``, each of the parameters that require a gradient
+        (frozen ones are left out; an empty group is omitted). ``name`` labels each group."""
+        groups = []
+        for name, params, lr in (
+            ("backbone", self.backbone_parameters(), learning_rate),
+            ("head", self.head_parameters(), learning_rate * head_lr_multiplier),
+        ):
+            trainable = [p for p in params if p.requires_grad]
+            if trainable:
+                groups.append({"params": trainable, "lr": lr, "name": name})
+        return groups
 
     def graph_feature(
         self, nodes: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor
@@ -165,11 +260,28 @@ class STRG(nn.Module):
         valid ``B×T'×N`` → logits ``B×K``."""
         features = self.reduce(backbone_features)  # B×D×T'×H'×W'
         check_boxes(boxes, valid, features.shape[2])
+        self._warn_if_single_step(features.shape[2])
         nodes = region_features(features, boxes, valid, self.spatial_scale, self.roi_output_size)
         z = self.graph_feature(nodes, boxes, valid)  # B×M×D
         count = valid.flatten(1).sum(dim=1, keepdim=True).clamp_min(1).to(z.dtype)
         graph = self.graph_dropout(z.sum(dim=1) / count)  # mean over valid nodes: B×D
         if self.use_global:
-            global_feature = self.global_dropout(features.mean(dim=(2, 3, 4)))
+            # The backbones' own heads pool with adaptive_avg_pool3d: the same op gives the
+            # stage-1 classifier bit-identical inputs. The backbones put their dropout (I3D)
+            # at the same place, between the pooled feature and fc.
+            source = backbone_features if self.global_from_backbone else features
+            global_feature = self.global_dropout(F.adaptive_avg_pool3d(source, 1).flatten(1))
             graph = torch.cat([graph, global_feature], dim=1)
         return self.fc(graph)
+
+    def _warn_if_single_step(self, steps: int) -> None:
+        if steps == 1 and "spatial_temporal" in self.graphs and not self._warned_single_step:
+            self._warned_single_step = True
+            warnings.warn(
+                f"{type(self.backbone).__name__}'s map has T'=1 step for this clip (temporal "
+                f"stride {self.backbone.temporal_stride}): the spatial-temporal graphs have no "
+                "edges, so that branch sees no neighbours (without residual it outputs exactly "
+                "0 and cannot learn). Use longer clips, no max pool or stride-1 stages.",
+                NoSpatialTemporalEdgesWarning,
+                stacklevel=3,
+            )
