@@ -1,5 +1,5 @@
 """One clip of the motion variant of the embedded data set: a class's motion, dressed with random
-looks and rendered."""
+looks (rendered by :func:`strg.synth.scene.render_scene`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from strg.synth.render import (
     SKIN_TONES,
     SceneObject,
 )
-from strg.synth.scene import Clip, Scene, render_scene
+from strg.synth.scene import Scene
 
 HEIGHT = 240
 WIDTHS = (320, 426)
@@ -64,14 +64,6 @@ def distractor_track(
         if inside(track, half, width, HEIGHT):
             return track
     return np.repeat(random_point(rng, half, width, HEIGHT)[None, :], n_frames, axis=0)
-
-
-def make_clip(
-    class_index: int, seed: np.random.SeedSequence, min_frames: int, max_frames: int
-) -> Clip:
-    """Draw and render one clip of class ``class_index`` from ``seed`` (deterministic)."""
-    rng = np.random.default_rng(seed)
-    return render_scene(draw_scene(rng, class_index, min_frames, max_frames), rng)
 
 
 def draw_scene(
