@@ -40,10 +40,9 @@ def load(path: Path):
 
 def test_defaults_give_over_500_validation_videos() -> None:
     options = SynthOptions(variant="relational")
-    classes = load_classes = len(options.classes)
-    assert load_classes == 14
+    assert len(options.classes) == 14
     n_val = round(options.videos_per_class * options.val_fraction)
-    assert classes * n_val >= 500
+    assert len(options.classes) * n_val >= 500
     assert SynthOptions().variant == "motion" and SynthOptions().videos_per_class == 30
 
 
@@ -110,7 +109,7 @@ def _all_looks() -> list[tuple[str, str]]:
     return [(shape, colour) for shape in OBJECT_SHAPES for colour in PALETTE]
 
 
-def test_a_shuffled_split_mixes_looks(tmp_path: Path) -> None:
+def test_a_shuffled_split_mixes_looks() -> None:
     rng = np.random.default_rng(1)
     drawn = [look for _ in range(50) for look in draw_looks(rng, 4, held_out=None)]
     assert {is_held_out(look) for look in drawn} == {False, True}
