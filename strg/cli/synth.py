@@ -8,25 +8,35 @@ import time
 from pathlib import Path
 from typing import Any
 
-from strg.synth.actions import ACTION_CLASSES
 from strg.synth.charades import CharadesOptions, generate_charades
 from strg.synth.generate import SynthError, SynthOptions, generate_dataset
+from strg.synth.looks import SPLITS
+from strg.synth.variants import DEFAULT_VARIANT, VARIANTS
 
 FORMATS = ("sthv2", "charades")
 #: Options that only one format has: option name -> that format.
-FORMAT_ONLY = {"test_fraction": "sthv2", "empty_fraction": "charades"}
+FORMAT_ONLY = {
+    "test_fraction": "sthv2",
+    "variant": "sthv2",
+    "split": "sthv2",
+    "empty_fraction": "charades",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the generator."""
     sthv2, charades = SynthOptions(), CharadesOptions()
+    relational = VARIANTS["relational"]
     parser = argparse.ArgumentParser(
         prog="python -m strg.synth",
         description=(
-            f"Generate the embedded relational video data set ({len(ACTION_CLASSES)} classes) "
-            "in the official Something-Something v2 layout, with Something-Else per-frame boxes "
-            "(--format sthv2), or its multi-label variant in the official Charades layout: 2-3 "
-            "actions per video with their time segments, frames at 24 fps (--format charades)."
+            "Generate the embedded video data set in the official Something-Something v2 "
+            "layout, with Something-Else per-frame boxes (--format sthv2; --variant motion, "
+            f"{len(VARIANTS['motion'].classes)} classes told apart by how objects move, or "
+            f"--variant relational, {len(relational.classes)} classes told apart only by how "
+            "objects move relative to each other), or its multi-label variant in the official "
+            "Charades layout: 2-3 motion actions per video with their time segments, frames at "
+            "24 fps (--format charades)."
         ),
     )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
@@ -37,13 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="layout of the data set (default: %(default)s)",
     )
     parser.add_argument(
+        "--variant",
+        choices=tuple(VARIANTS),
+        default=None,
+        help=f"sthv2 only: which class set (default: {DEFAULT_VARIANT})",
+    )
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default=None,
+        help=(
+            "sthv2 only: shuffled, or compositional: validation and test objects have "
+            "shape-colour looks never seen in training (relational variant only; default: "
+            f"{SPLITS[0]})"
+        ),
+    )
+    parser.add_argument(
         "--videos-per-class",
         type=int,
         default=None,
         help=(
             "videos per class, split into the subsets (default: "
-            f"{sthv2.videos_per_class}; charades: {charades.videos_per_class}, each class being "
-            "one action of that many videos)"
+            f"{sthv2.videos_per_class}; relational: {relational.videos_per_class}; charades: "
+            f"{charades.videos_per_class}, each class being one action of that many videos)"
         ),
     )
     parser.add_argument(
@@ -75,15 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help=(
-            f"share of each class in the validation subset (default: {sthv2.val_fraction}); "
-            f"charades: in Charades_v1_test.csv (default: {charades.val_fraction})"
+            f"share of each class in the validation subset (default: {sthv2.val_fraction}; "
+            f"relational: {relational.val_fraction}); charades: in Charades_v1_test.csv "
+            f"(default: {charades.val_fraction})"
         ),
     )
     parser.add_argument(
         "--test-fraction",
         type=float,
         default=None,
-        help=f"sthv2 only: share of each class in the test subset (default: {sthv2.test_fraction})",
+        help=(
+            "sthv2 only: share of each class in the test subset (default: "
+            f"{sthv2.test_fraction}; relational: {relational.test_fraction})"
+        ),
     )
     parser.add_argument(
         "--empty-fraction",

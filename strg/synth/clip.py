@@ -1,9 +1,9 @@
-"""One clip of the embedded data set: a class's motion, dressed with random looks and rendered."""
+"""One clip of the motion variant of the embedded data set: a class's motion, dressed with random
+looks (rendered by :func:`strg.synth.scene.render_scene`)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,30 +14,13 @@ from strg.synth.render import (
     SHAPE_NOUNS,
     SKIN_TONES,
     SceneObject,
-    make_background,
-    render_frame,
-    visible_boxes,
 )
+from strg.synth.scene import Scene
 
 HEIGHT = 240
 WIDTHS = (320, 426)
 OBJECT_SHAPES = ("box", "ball", "wedge", "tile")
 MAX_LAYOUT_TRIES = 500
-
-
-@dataclass
-class Clip:
-    """A rendered clip.
-
-    ``frames``: T×H×W×3 uint8. ``objects``: every object drawn, in drawing order.
-    ``boxes[t][k]``: visible box (x1, y1, x2, y2) of ``objects[k]`` in frame t, or None.
-    ``placeholders``: the names that fill the template's [something] slots, in order.
-    """
-
-    frames: np.ndarray
-    objects: list[SceneObject]
-    boxes: list[list[tuple[float, float, float, float] | None]]
-    placeholders: list[str]
 
 
 def _half_size(rng: np.random.Generator, low: float, high: float) -> tuple[float, float]:
@@ -83,11 +66,10 @@ def distractor_track(
     return np.repeat(random_point(rng, half, width, HEIGHT)[None, :], n_frames, axis=0)
 
 
-def make_clip(
-    class_index: int, seed: np.random.SeedSequence, min_frames: int, max_frames: int
-) -> Clip:
-    """Draw and render one clip of class ``class_index`` from ``seed`` (deterministic)."""
-    rng = np.random.default_rng(seed)
+def draw_scene(
+    rng: np.random.Generator, class_index: int, min_frames: int, max_frames: int
+) -> Scene:
+    """Draw one clip of class ``class_index``: its layout, motion, looks and distractors."""
     width = int(rng.choice(WIDTHS))
     n_frames = int(rng.integers(min_frames, max_frames + 1))
     stage, motion = _draw_motion(rng, class_index, width, n_frames)
@@ -137,17 +119,8 @@ def make_clip(
     objects.append(SceneObject("hand", skin, stage.half_hand, "hand", "hand"))
     tracks.append(motion.hand)
 
-    background = make_background(rng, HEIGHT, width)
-    frames = np.empty((n_frames, HEIGHT, width, 3), dtype=np.uint8)
-    boxes = []
-    for t in range(n_frames):
-        frame, owner, windows = render_frame(
-            background, objects, [tuple(track[t]) for track in tracks]
-        )
-        frames[t] = frame
-        boxes.append(visible_boxes(owner, windows))
     placeholders = [role_object(role).category for role in placeholder_roles]
-    return Clip(frames=frames, objects=objects, boxes=boxes, placeholders=placeholders)
+    return Scene(width, HEIGHT, objects, tracks, placeholders)
 
 
 def fill_template(template: str, placeholders: list[str]) -> str:

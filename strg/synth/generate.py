@@ -23,9 +23,11 @@ from tqdm import tqdm
 
 from strg import __version__
 from strg.atomic import write_json_atomic
-from strg.synth.actions import ACTION_CLASSES
-from strg.synth.clip import fill_template, make_clip
+from strg.synth.clip import fill_template
 from strg.synth.encode import write_webm
+from strg.synth.looks import SPLITS
+from strg.synth.scene import render_scene
+from strg.synth.variants import DEFAULT_VARIANT, VARIANTS
 
 PREFIX = "something-something-v2"
 LABELS_FILE = f"{PREFIX}-labels.json"
@@ -57,16 +59,38 @@ def check_common_options(
 
 @dataclass(frozen=True)
 class SynthOptions:
-    """What determines the generated data set; the same options give the same files."""
+    """What determines the generated data set; the same options give the same files.
 
-    videos_per_class: int = 30
+    ``videos_per_class``, ``val_fraction`` and ``test_fraction`` left None take the variant's
+    defaults (:data:`strg.synth.variants.VARIANTS`). ``split`` "compositional" gives the
+    validation and test objects looks never seen in training (:mod:`strg.synth.looks`).
+    """
+
+    videos_per_class: int | None = None
     seed: int = 0
     min_frames: int = 36
     max_frames: int = 48
-    val_fraction: float = 0.2
-    test_fraction: float = 0.1
+    val_fraction: float | None = None
+    test_fraction: float | None = None
+    variant: str = DEFAULT_VARIANT
+    split: str = SPLITS[0]
 
     def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise SynthError(
+                f"unknown --variant {self.variant!r}; valid: {', '.join(VARIANTS)}"
+            )
+        if self.split not in SPLITS:
+            raise SynthError(f"unknown --split {self.split!r}; valid: {', '.join(SPLITS)}")
+        variant = VARIANTS[self.variant]
+        if self.split == "compositional" and not variant.compositional:
+            raise SynthError(
+                f"--split compositional needs a variant with it "
+                f"({', '.join(name for name, v in VARIANTS.items() if v.compositional)})"
+            )
+        for name in ("videos_per_class", "val_fraction", "test_fraction"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(variant, name))
         check_common_options(self.videos_per_class, self.seed, self.min_frames, self.max_frames)
         if not (
             self.val_fraction >= 0
@@ -74,6 +98,11 @@ class SynthOptions:
             and self.val_fraction + self.test_fraction < 1
         ):
             raise SynthError("validation and test fractions must be >= 0 and sum to less than 1")
+
+    @property
+    def classes(self) -> tuple[Any, ...]:
+        """The classes of the variant, in label-index order (each has a template and a name)."""
+        return VARIANTS[self.variant].classes
 
 
 @dataclass(frozen=True)
@@ -105,7 +134,7 @@ def split_sizes(
 
 def plan_videos(options: SynthOptions) -> list[VideoPlan]:
     """Every video of the data set, with ids shuffled so that an id says nothing about its class."""
-    n_classes = len(ACTION_CLASSES)
+    n_classes = len(options.classes)
     total = n_classes * options.videos_per_class
     ids = np.random.default_rng(options.seed).permutation(total) + 1
     n_train, n_val, _ = split_sizes(
@@ -130,7 +159,12 @@ def _make_video(job: tuple[VideoPlan, SynthOptions, str]) -> dict[str, Any]:
     """Render and encode one video; return its annotation entries (runs in a worker process)."""
     plan, options, video_dir = job
     seed = np.random.SeedSequence([options.seed, plan.class_index, plan.number])
-    clip = make_clip(plan.class_index, seed, options.min_frames, options.max_frames)
+    rng = np.random.default_rng(seed)
+    held_out = None if options.split == "shuffled" else plan.subset != "train"
+    scene = VARIANTS[options.variant].draw(
+        rng, plan.class_index, options.min_frames, options.max_frames, held_out
+    )
+    clip = render_scene(scene, rng)
     write_webm(Path(video_dir) / f"{plan.video_id}.webm", clip.frames)
     order = sorted(
         range(len(clip.objects)),
@@ -158,7 +192,7 @@ def _make_video(job: tuple[VideoPlan, SynthOptions, str]) -> dict[str, Any]:
                 "nr_instances": len(labels),
             }
         )
-    template = ACTION_CLASSES[plan.class_index].template
+    template = options.classes[plan.class_index].template
     return {
         "annotation": {
             "id": plan.video_id,
@@ -175,7 +209,7 @@ def _config_record(options: SynthOptions) -> dict[str, Any]:
         "generator": "strg.synth",
         "version": __version__,
         "options": dataclasses.asdict(options),
-        "classes": [action.template for action in ACTION_CLASSES],
+        "classes": [action.template for action in options.classes],
     }
 
 
@@ -258,15 +292,18 @@ def generate_dataset(
         return False
     jobs = [(plan, options, str(out_dir / VIDEO_DIR)) for plan in plans]
     results = list(map_with_progress(_make_video, jobs, workers, "synth videos", progress))
-    _write_annotations(out_dir, plans, results)
+    _write_annotations(out_dir, options.classes, plans, results)
     write_json_atomic(out_dir / CONFIG_FILE, record, indent=2)
     return True
 
 
 def _write_annotations(
-    out_dir: Path, plans: list[VideoPlan], results: list[dict[str, Any]]
+    out_dir: Path,
+    classes: tuple[Any, ...],
+    plans: list[VideoPlan],
+    results: list[dict[str, Any]],
 ) -> None:
-    labels = {action.name: str(index) for index, action in enumerate(ACTION_CLASSES)}
+    labels = {action.name: str(index) for index, action in enumerate(classes)}
     write_json_atomic(out_dir / LABELS_FILE, labels, indent=1)
     by_subset: dict[str, list[dict[str, Any]]] = {subset: [] for subset in SUBSET_FILES}
     for plan, result in sorted(

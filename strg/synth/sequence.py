@@ -67,7 +67,7 @@ def _half_size(rng: np.random.Generator, low: float, high: float) -> tuple[float
 
 
 def _draw_halves(rng: np.random.Generator) -> Halves:
-    """Half sizes of A, B and the hand, the ranges of :func:`strg.synth.clip.make_clip`."""
+    """Half sizes of A, B and the hand, the ranges of :func:`strg.synth.clip.draw_scene`."""
     return (
         _half_size(rng, 15, 28),
         _half_size(rng, 15, 30),
