@@ -78,6 +78,9 @@ class ModelSpec:
     resnet_widen_factor: float = 1.0
     wide_resnet_k: int = 2
     resnext_cardinality: int = 32
+    temporal_strides: tuple[int, ...] = (1, 2, 2, 2)
+    spatial_strides: tuple[int, ...] = (1, 2, 2, 2)
+    max_pool_t_stride: int = 2
     strg: bool = False
     nrois: int = 10
     det_interval: int | None = None
@@ -87,6 +90,14 @@ class ModelSpec:
     gcn_residual: bool = False
     no_global: bool = False
     reduce_dim: int = 512
+    roi_output_size: int = 7
+    iou_threshold: float = 0.0
+    global_dropout: float = 0.3
+    graph_dropout: float = 0.5
+    similarity_scale: bool = False
+    no_zero_init_graph: bool = False
+    gcn_init_std: float = 0.001
+    global_from_backbone: bool = False
 
     @property
     def arch(self) -> str:
@@ -117,6 +128,9 @@ BUILD_OPTIONS: dict[str, tuple[str, Any]] = {
     "resnet_widen_factor": ("resnet_widen_factor", float),
     "wide_resnet_k": ("wide_resnet_k", int),
     "resnext_cardinality": ("resnext_cardinality", int),
+    "temporal_strides": ("temporal_strides", tuple),
+    "spatial_strides": ("spatial_strides", tuple),
+    "max_pool_t_stride": ("max_pool_t_stride", int),
     "nrois": ("nrois", int),
     "reduce_dim": ("reduce_dim", int),
     "gcn_layers": ("gcn_layers", int),
@@ -124,7 +138,20 @@ BUILD_OPTIONS: dict[str, tuple[str, Any]] = {
     "gcn_fusion": ("fusion", str),
     "gcn_residual": ("residual", bool),
     "no_global": ("use_global", lambda no_global: not no_global),
+    "roi_output_size": ("roi_output_size", int),
+    "iou_threshold": ("iou_threshold", float),
+    "global_dropout": ("global_dropout", float),
+    "graph_dropout": ("graph_dropout", float),
+    "similarity_scale": ("similarity_scale", bool),
+    "no_zero_init_graph": ("zero_init_graph", lambda no_zero_init: not no_zero_init),
+    "gcn_init_std": ("gcn_init_std", lambda std: std if std > 0 else None),
+    "global_from_backbone": ("global_from_backbone", bool),
 }
+#: ModelSpec fields holding a tuple (argparse gives lists).
+_TUPLE_FIELDS = ("graphs", "temporal_strides", "spatial_strides")
+#: Values a stored configuration without the key was trained with: the similarity graph had the
+#: 1/√D scale before ``--similarity_scale`` existed.
+LEGACY_VALUES = {"similarity_scale": True}
 
 
 @dataclass(frozen=True)
@@ -152,6 +179,7 @@ class Optimisation:
     overwrite_milestones: bool = False
     plateau_patience: int = 10
     warmup_epochs: float = 0.0
+    head_lr_multiplier: float = 1.0
     batch_size: int = 128
     accumulate_steps: int = 1
     inference_batch_size: int = 0
@@ -277,6 +305,7 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
             "nrois",
             "gcn_layers",
             "reduce_dim",
+            "roi_output_size",
             "n_classes",
         ),
     )
@@ -315,6 +344,15 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
         errors.append("--overwrite_milestones needs --resume_path")
     if o["no_train"] and o["no_val"] and not o["inference"]:
         errors.append("--no_train --no_val without --inference leaves nothing to do")
+    if o["head_lr_multiplier"] <= 0:
+        errors.append(f"--head_lr_multiplier must be > 0, got {o['head_lr_multiplier']}")
+    elif o["head_lr_multiplier"] != 1 and not strg:
+        errors.append("--head_lr_multiplier scales the region-graph head's rate: add --strg")
+    if o["global_from_backbone"] and o["no_global"]:
+        errors.append("--global_from_backbone is the global branch: drop --no_global")
+    for name in ("global_dropout", "graph_dropout"):
+        if not 0 <= o[name] < 1:
+            errors.append(f"--{name} must be in [0, 1), got {o[name]}")
     if o["accimage"]:
         errors.append("--accimage is not supported: frames are decoded by torchvision")
     if o["amp"] == "fp16" and o["no_cuda"]:
@@ -378,7 +416,8 @@ def build_config(options: Mapping[str, Any], *, require_paths: bool = True) -> R
         if missing:
             raise ConfigError(f"{', '.join(missing)} must be given")
     strg = has_region_graph(merged["model"], merged["strg"])
-    model = _section(ModelSpec, merged, strg=strg, graphs=tuple(merged["graphs"]))
+    tuples = {name: tuple(merged[name]) for name in _TUPLE_FIELDS}
+    model = _section(ModelSpec, merged, strg=strg, **tuples)
     _check_model_flags(model)
     dataset = merged["dataset"]
     something = dataset in SOMETHING
@@ -439,6 +478,7 @@ def config_from_dict(stored: Mapping[str, Any]) -> RunConfig:
         )
     known = option_defaults()
     options = {key: value for key, value in stored.items() if key in known}
+    options.update({key: value for key, value in LEGACY_VALUES.items() if key not in stored})
     options["root_path"] = None  # the stored paths are already joined onto it
     options["accimage"] = False
     return build_config(options, require_paths=False)

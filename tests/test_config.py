@@ -45,10 +45,28 @@ COMPANIONS = {
     "wide_resnet_k": ["--model", "wideresnet"],
     "resnext_cardinality": ["--model", "resnext"],
     **{flag: STRG for flag in ("nrois", "det_interval", "graphs", "gcn_layers", "gcn_fusion",
-                               "gcn_residual", "no_global", "reduce_dim")},
+                               "gcn_residual", "no_global", "reduce_dim", "roi_output_size",
+                               "iou_threshold", "global_dropout", "graph_dropout",
+                               "similarity_scale", "no_zero_init_graph", "gcn_init_std",
+                               "global_from_backbone", "head_lr_multiplier")},
 }  # fmt: skip
 #: Flags whose changed value needs company that the default would refuse.
 CHANGE_COMPANIONS = {"strg": ["--proposal_path", "boxes"], "model": ["--proposal_path", "boxes"]}
+#: Flags added after the first checkpoints were written: those lack them.
+NEWER_FLAGS = (
+    "temporal_strides",
+    "spatial_strides",
+    "max_pool_t_stride",
+    "roi_output_size",
+    "iou_threshold",
+    "global_dropout",
+    "graph_dropout",
+    "similarity_scale",
+    "no_zero_init_graph",
+    "gcn_init_std",
+    "global_from_backbone",
+    "head_lr_multiplier",
+)
 #: Read only at the edge: the root the paths are joined onto, and a flag refused outright.
 EDGE_ONLY = {"root_path", "accimage"}
 
@@ -61,6 +79,8 @@ def _changed(action) -> list[str]:
     if action.choices:
         other = [c for c in action.choices if c != default and [c] != default]
         return [flag, str(other[-1])]
+    if isinstance(action.nargs, int):  # --temporal_strides S S S S: all 1, not the default
+        return [flag, *["1"] * action.nargs]
     if action.nargs == "+":
         return [flag, "7"] if action.type is int else [flag, str(action.choices[0])]
     if action.type is Path or (default is None and action.type is None):
@@ -68,7 +88,7 @@ def _changed(action) -> list[str]:
     if action.type is int:
         return [flag, str(default + 2 if default is not None and default >= 0 else 2)]
     if action.type is float:
-        return [flag, str(default + 0.5)]
+        return [flag, str(default / 2 if default > 0 else 0.5)]
     return [flag, "layer2"]  # --ft_begin_module
 
 
@@ -145,9 +165,14 @@ def test_an_older_checkpoints_option_dump_reads_back() -> None:
     }
     for name in ("video_path", "annotation_path", "result_path", "proposal_path"):
         dumped[name] = f"/data/{dumped[name]}"  # the old run joined them onto the root
+    for name in NEWER_FLAGS:
+        del dumped[name]
     config = config_from_dict(json.loads(json.dumps(dumped)))
-    assert config == build_config(vars(args))
+    # it was trained with the similarity graph's 1/√D, which it keeps
+    assert config == build_config({**vars(args), "similarity_scale": True})
     assert config.model.strg and config.paths.proposal_path == Path("/data/boxes")
+    current = config_from_dict(config_to_dict(build_config(vars(args))))
+    assert not current.model.similarity_scale  # today's default: the paper's formula
 
 
 def test_a_newer_configuration_version_is_refused() -> None:

@@ -133,6 +133,28 @@ def _model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--resnet_widen_factor", type=float, help="(default: %(default)s)")
     group.add_argument("--wide_resnet_k", type=int, help="(default: %(default)s)")
     group.add_argument("--resnext_cardinality", type=int, help="(default: %(default)s)")
+    group.add_argument(
+        "--temporal_strides",
+        type=int,
+        nargs=4,
+        metavar="S",
+        help="3D-ResNet family: stride in time of layer1..layer4, each 1 or 2 (default: 1 2 2 "
+        "2); finer feature steps for the region graph, e.g. 1 2 1 1",
+    )
+    group.add_argument(
+        "--spatial_strides",
+        type=int,
+        nargs=4,
+        metavar="S",
+        help="3D-ResNet family: stride in height and width of layer1..layer4, each 1 or 2 "
+        "(default: 1 2 2 2); e.g. 1 2 2 1 for maps of 1/8 of the clip",
+    )
+    group.add_argument(
+        "--max_pool_t_stride",
+        type=int,
+        choices=(1, 2),
+        help="3D-ResNet family: the stem max-pool's stride in time (default: %(default)s)",
+    )
 
 
 def _region_graph(parser: argparse.ArgumentParser) -> None:
@@ -164,6 +186,45 @@ def _region_graph(parser: argparse.ArgumentParser) -> None:
         "--no_global", action="store_true", help="classify from the graph feature alone"
     )
     group.add_argument("--reduce_dim", type=int, help="node width d (default: %(default)s)")
+    group.add_argument(
+        "--roi_output_size", type=int, help="RoIAlign output side, max-pooled (default: 7)"
+    )
+    group.add_argument(
+        "--iou_threshold",
+        type=float,
+        help="IoU a spatial-temporal edge must exceed (default: %(default)s)",
+    )
+    group.add_argument(
+        "--global_dropout", type=float, help="dropout on the global feature (default: 0.3)"
+    )
+    group.add_argument(
+        "--graph_dropout", type=float, help="dropout on the graph feature (default: 0.5)"
+    )
+    group.add_argument(
+        "--similarity_scale",
+        action="store_true",
+        help="divide the similarity logits by sqrt(d), as the non-local block does (off: the "
+        "paper's formula; at small d the scale makes the graph uniform)",
+    )
+    group.add_argument(
+        "--no_zero_init_graph",
+        action="store_true",
+        help="start the graph half of the classifier at random instead of zero (zero: a fresh "
+        "head gives its global branch's logits)",
+    )
+    group.add_argument(
+        "--gcn_init_std",
+        type=float,
+        help="std of the normal draw of the GCN weights; 0: PyTorch's Linear default "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--global_from_backbone",
+        action="store_true",
+        help="the global half of the classifier reads the pooled backbone feature, as the "
+        "stage-1 classifier does; with --keep_classifier that classifier is copied in, so "
+        "stage 2 starts from the stage-1 model's logits",
+    )
 
 
 def _optimisation(parser: argparse.ArgumentParser) -> None:
@@ -195,6 +256,12 @@ def _optimisation(parser: argparse.ArgumentParser) -> None:
         "--warmup_epochs",
         type=float,
         help="linear LR warm-up from 0, in epochs, stepped per iteration (default: %(default)s)",
+    )
+    group.add_argument(
+        "--head_lr_multiplier",
+        type=float,
+        help="the region-graph head's learning rate relative to the backbone's: a new head "
+        "learns faster than the fine-tuned backbone (default: %(default)s)",
     )
     group.add_argument("--batch_size", type=int, help="clips per step (default: %(default)s)")
     group.add_argument(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from strg.cli.errors import user_error
+from strg.errors import StrgError
 from strg.synth.charades import CharadesOptions, generate_charades
 from strg.synth.generate import SynthError, SynthOptions, generate_dataset
 from strg.synth.looks import SPLITS
@@ -166,9 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             made = generate_charades(args.out, options, **common)
         else:
             made = generate_dataset(args.out, options, **common)
-    except SynthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except StrgError as error:
+        return user_error(error)
     if made:
         print(f"wrote the embedded data set to {args.out} in {time.perf_counter() - started:.1f} s")
     else:

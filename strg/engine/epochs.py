@@ -7,6 +7,7 @@ every ``checkpoint_every`` epochs and after the last one.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,10 @@ def run_epochs(
                 logs["val"].log(epoch=epoch, loss=validation.loss, acc=validation.accuracy)
             tracker.log_epoch(epoch, result, validation, lr)
             print(epoch_line(epoch, result, lr, validation), flush=True)
+            for outcome, what in ((result, "training"), (validation, "validation")):
+                warning = outcome.boxless_warning(what) if outcome is not None else None
+                if warning is not None:
+                    print(f"epoch {epoch}: {warning}", file=sys.stderr, flush=True)
             if epoch % checkpoint_every == 0 or epoch == epochs[-1]:
                 save_checkpoint(checkpoint_path(result_path, epoch), checkpoint_of(epoch))
         barrier(process)

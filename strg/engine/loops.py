@@ -22,6 +22,7 @@ from strg.engine.distributed import Process, all_reduce_sums
 from strg.engine.logs import TableLogger
 from strg.engine.schedule import LearningRateSchedule
 from strg.engine.scores import clip_scores, video_scores
+from strg.models.region_features import clips_without_boxes
 from strg.structures import Batch
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -66,11 +67,27 @@ def loss_and_hits(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Te
 
 @dataclass
 class EpochResult:
-    """Average loss and top-1 clip accuracy over the clips of all processes."""
+    """Average loss and top-1 clip accuracy over the clips of all processes, and how many of
+    the clips had no valid box (the region graph then has no node: its feature is 0)."""
 
     loss: float
     accuracy: float
     clips: int
+    clips_without_boxes: int = 0
+
+    def boxless_warning(self, what: str) -> str | None:
+        """A warning line when some clips had no box after the crop, else None."""
+        if not self.clips_without_boxes:
+            return None
+        return (
+            f"warning: {self.clips_without_boxes} of {self.clips} {what} clips had no valid box "
+            "after the crop (no graph nodes: only their global feature is classified); check "
+            "the proposals and the crop (--train_crop, --sample_size)"
+        )
+
+
+def _boxless(batch: Batch) -> int:
+    return 0 if batch.box_mask is None else clips_without_boxes(batch.box_mask)
 
 
 def _progress(iterable: Iterable, process: Process, description: str, total: int) -> Iterable:
@@ -101,7 +118,7 @@ def train_epoch(
         module.eval()
     n_batches = len(loader)
     steps_per_epoch = math.ceil(n_batches / accumulate_steps)
-    total_loss, total_hits, total_clips = 0.0, 0, 0
+    total_loss, total_hits, total_clips, boxless = 0.0, 0, 0, 0
     rate = schedule.apply(optimizer, epoch, 0)
     optimizer.zero_grad(set_to_none=True)
     batches = _progress(loader, process, f"train {epoch}", n_batches)
@@ -124,6 +141,7 @@ def train_epoch(
             if step < steps_per_epoch:
                 rate = schedule.apply(optimizer, epoch, step)
         clips = len(batch)
+        boxless += _boxless(batch)
         loss_value = float(loss.detach())
         total_loss += loss_value * clips
         total_hits += hits
@@ -139,8 +157,18 @@ def train_epoch(
             )
         if hasattr(batches, "set_postfix"):
             batches.set_postfix(loss=f"{loss_value:.3f}", lr=f"{used_rate:.2e}")
-    loss_sum, hits_sum, clips_sum = all_reduce_sums([total_loss, total_hits, total_clips], process)
-    return EpochResult(loss_sum / max(clips_sum, 1), hits_sum / max(clips_sum, 1), int(clips_sum))
+    return _reduced(total_loss, total_hits, total_clips, boxless, process)
+
+
+def _reduced(loss: float, hits: int, clips: int, boxless: int, process: Process) -> EpochResult:
+    """The epoch's result over all processes."""
+    loss_sum, hits_sum, clips_sum, boxless_sum = all_reduce_sums(
+        [loss, hits, clips, boxless], process
+    )
+    return EpochResult(
+        loss_sum / max(clips_sum, 1), hits_sum / max(clips_sum, 1), int(clips_sum),
+        int(boxless_sum),
+    )  # fmt: skip
 
 
 @torch.no_grad()
@@ -153,15 +181,15 @@ def validate_epoch(
 ) -> EpochResult:
     """Loss and top-1 accuracy over every validation clip (clip accuracy, as the original)."""
     model.eval()
-    total_loss, total_hits, total_clips = 0.0, 0, 0
+    total_loss, total_hits, total_clips, boxless = 0.0, 0, 0, 0
     for batch in _progress(loader, process, f"val {epoch}", len(loader)):
         logits = forward(model, batch, precision)
         loss, hits = loss_and_hits(logits, batch.targets)
         total_loss += float(loss) * len(batch)
         total_hits += hits
         total_clips += len(batch)
-    loss_sum, hits_sum, clips_sum = all_reduce_sums([total_loss, total_hits, total_clips], process)
-    return EpochResult(loss_sum / max(clips_sum, 1), hits_sum / max(clips_sum, 1), int(clips_sum))
+        boxless += _boxless(batch)
+    return _reduced(total_loss, total_hits, total_clips, boxless, process)
 
 
 @dataclass

@@ -32,22 +32,26 @@ def build_run_model(
     """Build the model; with ``pretrain_path`` load it and put a new ``spec.n_classes``
     classifier on (unless ``fine_tuning.keep_classifier``: then the checkpoint's stays).
 
-    Under STRG, a checkpoint of a plain backbone (the paper's stage 1) initialises the backbone
-    (its classifier is dropped); a checkpoint of an STRG model initialises all of it.
+    Under STRG, a checkpoint of a plain backbone (the paper's stage 1) initialises the backbone;
+    its classifier is dropped, or with ``keep_classifier`` and ``spec.global_from_backbone``
+    copied into the global half of STRG's classifier (the graph half starts at zero), so that
+    stage 2 starts from the stage-1 model's logits. A checkpoint of an STRG model initialises
+    all of it.
     """
     if pretrain_path is None:
         return build_spec_model(spec, spec.n_classes, n_input_channels)
     state = read_state_dict(pretrain_path)
     from_strg = any(key.startswith("backbone.") for key in state)
     if spec.strg and not from_strg:
-        if fine_tuning.keep_classifier:
+        if fine_tuning.keep_classifier and not spec.global_from_backbone:
             raise CheckpointError(
-                f"--keep_classifier: {pretrain_path} is a plain backbone, whose classifier STRG "
-                "does not use (its head starts fresh)"
+                f"--keep_classifier: {pretrain_path} is a plain backbone, whose classifier reads "
+                "the pooled backbone feature; STRG's global half does so with "
+                "--global_from_backbone (without it the head starts fresh)"
             )
         model = build_spec_model(spec, spec.n_classes, n_input_channels)
         try:
-            model.load_backbone_state_dict(state)
+            model.load_backbone_state_dict(state, keep_classifier=fine_tuning.keep_classifier)
         except ValueError as error:
             raise CheckpointError(f"--pretrain_path {pretrain_path}: {error}") from error
         return model

@@ -65,10 +65,14 @@ def build_optimizer(
     dampening: float = 0.0,
     weight_decay: float = 1e-3,
     nesterov: bool = False,
+    groups: list[dict] | None = None,
 ) -> torch.optim.Optimizer:
     """SGD (dampening forced to 0 with Nesterov, as the original) or AdamW over the parameters
-    that require a gradient."""
-    parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    that require a gradient, or over ``groups`` (``params`` and ``lr`` each, e.g.
+    :meth:`strg.models.strg.STRG.parameter_groups`)."""
+    parameters: list = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    if groups is not None:
+        parameters = groups
     if not parameters:
         raise RunError("no parameter is left to train (check --ft_begin_module / --freeze_bn)")
     if optimizer == "sgd":

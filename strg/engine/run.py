@@ -201,13 +201,19 @@ def _train(
     tracker: Tracker,
 ) -> None:
     o = config.optimisation
+    groups = None
+    if config.model.strg and o.head_lr_multiplier != 1:  # the new head learns faster
+        groups = model.parameter_groups(o.learning_rate, o.head_lr_multiplier)
     optimizer = build_optimizer(
-        network, o.optimizer, o.learning_rate, o.momentum, o.dampening, o.weight_decay, o.nesterov
-    )
+        network, o.optimizer, o.learning_rate, o.momentum, o.dampening, o.weight_decay,
+        o.nesterov, groups,
+    )  # fmt: skip
     schedule = LearningRateSchedule(
         base_lr=o.learning_rate, kind=o.lr_scheduler, milestones=list(o.multistep_milestones),
         n_epochs=o.n_epochs, warmup_epochs=o.warmup_epochs, plateau_patience=o.plateau_patience,
         iterations_per_epoch=-(-len(train_loader) // o.accumulate_steps),
+        group_scales=[group["lr"] / o.learning_rate for group in optimizer.param_groups]
+        if groups is not None else [],
     )  # fmt: skip
     scaler = torch.amp.GradScaler("cuda") if o.amp == "fp16" else None
     if checkpoint is not None:

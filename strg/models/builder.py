@@ -45,7 +45,13 @@ _STEM = {
     "conv1_t_stride": "conv1_t_stride",
     "no_max_pool": "no_max_pool",
 }
-_RESNET = {**_STEM, "resnet_shortcut": "shortcut_type"}
+_RESNET = {
+    **_STEM,
+    "resnet_shortcut": "shortcut_type",
+    "temporal_strides": "temporal_strides",
+    "spatial_strides": "spatial_strides",
+    "max_pool_t_stride": "max_pool_t_stride",
+}
 
 FAMILIES: dict[str, Family] = {
     "resnet": Family(resnet.generate_model, 18, {**_RESNET, "resnet_widen_factor": "widen_factor"}),

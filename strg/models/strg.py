@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from strg.models.classifier import CLASSIFIER_NAMES
 from strg.models.gcn import GraphConvolutionStack
 from strg.models.graphs import SimilarityGraph, iou_graphs
 from strg.models.region_features import check_boxes, region_features
@@ -37,7 +38,6 @@ from strg.models.state_dict import check_state_dict, read_state_dict
 
 GRAPH_CHOICES = ("similarity", "spatial_temporal")
 FUSION_CHOICES = ("end", "layer")
-_CLASSIFIERS = ("fc", "classifier")
 
 
 class NoSpatialTemporalEdgesWarning(UserWarning):
@@ -104,7 +104,7 @@ class STRG(nn.Module):
             raise ValueError(f"fusion must be one of {FUSION_CHOICES}, got {fusion!r}")
         if global_from_backbone and not use_global:
             raise ValueError("global_from_backbone needs use_global: there is no global half")
-        for name in _CLASSIFIERS:  # the head replaces the backbone's classifier
+        for name in CLASSIFIER_NAMES:  # the head replaces the backbone's classifier
             if isinstance(getattr(backbone, name, None), nn.Linear):
                 setattr(backbone, name, nn.Identity())
         self.backbone = backbone
@@ -145,7 +145,7 @@ class STRG(nn.Module):
         ``classifier.*``) goes into fc's global half with ``keep_classifier``, else is dropped.
         """
         state = read_state_dict(source)
-        is_classifier = {k: k.split(".")[0] in _CLASSIFIERS for k in state}
+        is_classifier = {k: k.split(".")[0] in CLASSIFIER_NAMES for k in state}
         backbone_state = {k: v for k, v in state.items() if not is_classifier[k]}
         check_state_dict(self.backbone, backbone_state)
         if keep_classifier:

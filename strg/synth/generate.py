@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from strg import __version__
 from strg.atomic import write_json_atomic
+from strg.errors import StrgError
 from strg.synth.clip import fill_template
 from strg.synth.encode import write_webm
 from strg.synth.looks import SPLITS
@@ -41,7 +42,7 @@ CONFIG_FILE = "synth_config.json"
 VIDEO_DIR = "videos"
 
 
-class SynthError(RuntimeError):
+class SynthError(StrgError, RuntimeError):
     """The data set cannot be generated as asked (the message says why and where)."""
 
 
@@ -77,9 +78,7 @@ class SynthOptions:
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
-            raise SynthError(
-                f"unknown --variant {self.variant!r}; valid: {', '.join(VARIANTS)}"
-            )
+            raise SynthError(f"unknown --variant {self.variant!r}; valid: {', '.join(VARIANTS)}")
         if self.split not in SPLITS:
             raise SynthError(f"unknown --split {self.split!r}; valid: {', '.join(SPLITS)}")
         variant = VARIANTS[self.variant]

@@ -236,4 +236,3 @@ RELATIONS: dict[str, tuple[str, Callable[[Setting], np.ndarray]]] = {
     "bounce": ("out_and_back", bounce),
     "turn_back": ("out_and_back", turn_back),
 }
-

@@ -10,6 +10,19 @@ from tests.conftest import REPO_ROOT, run_command
 
 
 @pytest.fixture(scope="session")
+def proposal_store(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session data set's Something-Else boxes in a proposal store (import_boxes)."""
+    store = tmp_path_factory.mktemp("store") / "boxes"
+    boxes = synth_dir / "bounding_box_smthsmth.json"
+    videos = synth_dir / "videos"
+    result = run_command(
+        ["-m", "util_scripts.import_boxes", str(boxes), str(store), "--video_dir", str(videos)]
+    )
+    assert result.returncode == 0, result.stderr
+    return store
+
+
+@pytest.fixture(scope="session")
 def annotation_json(
     synth_dir: Path, frames_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:

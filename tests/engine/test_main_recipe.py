@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import torch
 
 from strg.engine.checkpoint import load_checkpoint
@@ -15,18 +14,6 @@ from tests.engine.conftest import tiny_run
 
 STRG = ["--strg", "--no_max_pool", "--sample_duration", "16", "--nrois", "4", "--gcn_layers", "1",
         "--reduce_dim", "32", "--batch_size", "7"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def proposal_store(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = tmp_path_factory.mktemp("store") / "boxes"
-    boxes = synth_dir / "bounding_box_smthsmth.json"
-    videos = synth_dir / "videos"
-    result = run_command(
-        ["-m", "util_scripts.import_boxes", str(boxes), str(store), "--video_dir", str(videos)]
-    )
-    assert result.returncode == 0, result.stderr
-    return store
 
 
 def test_train_resume_infer_evaluate(

@@ -125,9 +125,7 @@ def test_same_seed_same_scene_and_files_other_seed_other(tmp_path: Path) -> None
     for track, same in zip(first.tracks, again.tracks, strict=True):
         np.testing.assert_array_equal(track, same)
     assert [o.category for o in first.objects] == [o.category for o in again.objects]
-    assert not all(
-        np.array_equal(a, b) for a, b in zip(first.tracks, other.tracks, strict=False)
-    )
+    assert not all(np.array_equal(a, b) for a, b in zip(first.tracks, other.tracks, strict=False))
     options = SynthOptions(variant="relational", videos_per_class=1, seed=4)
     generate_dataset(tmp_path / "one", options, workers=1, progress=False)
     generate_dataset(tmp_path / "two", options, workers=2, progress=False)
@@ -162,9 +160,7 @@ def test_geometric_boxes_match_the_rendered_ones(variant: str) -> None:
 
 
 def test_a_compositional_motion_variant_is_refused(tmp_path: Path) -> None:
-    result = run_command(
-        ["-m", "strg.synth", "--out", str(tmp_path), "--split", "compositional"]
-    )
+    result = run_command(["-m", "strg.synth", "--out", str(tmp_path), "--split", "compositional"])
     assert result.returncode == 2 and "--split compositional" in result.stderr
     result = run_command(
         ["-m", "strg.synth", "--out", str(tmp_path), "--format", "charades", "--variant",
