@@ -6,6 +6,9 @@ both; 1 to 4 graph layers; ``end`` versus ``layer`` fusion (the paper's Tables 1
 scale). Every run is scored on the validation videos by ``main.py --inference`` and
 ``eval_accuracy``; the mean ± standard deviation over seeds is written as a Markdown table
 (``ablation.md``), the per-seed figures as JSON (``ablation.json``) and a plot (``ablation.png``).
+Beside them, each configuration's paired difference from the backbone of the same seeds, with two
+95 % intervals (over seeds, and over validation videos: :mod:`strg.evaluation.paired`); one line
+per configuration is printed, ``paired difference <configuration> - backbone: ...``.
 
 Runs finished with the same commands are reused (and said so), so an interrupted ablation
 continues where it stopped; a folder made by other commands is refused. The data set is the
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from strg.atomic import write_text_atomic
+from strg.evaluation.paired import Interval, PairedDifference, paired_difference
 
 
 class Configuration(NamedTuple):
@@ -57,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
             "The paper's ablation on the embedded data set, over several seeds: the backbone "
             "alone, + similarity graph, + spatial-temporal graphs, both; 1 to 4 graph layers; end "
             "versus layer fusion. Writes OUT/ablation.md (mean ± std of validation top-1 and "
-            "top-5), OUT/ablation.json and OUT/ablation.png."
+            "top-5, paired differences from the backbone with 95 % intervals), "
+            "OUT/ablation.json and OUT/ablation.png."
         ),
     )
     add_data_options(parser, seed_help="seed of the data set (training seeds: --seeds)")
@@ -90,14 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     from strg.cli.demo import prepare, run_step
     from strg.cli.demo_training import recipe_from_args
     from strg.cli.recipe import read_scores
+    from strg.evaluation.accuracy import top_k_hits
+    from strg.evaluation.files import read_ground_truth, read_results
 
     args = build_parser().parse_args(argv)
     out = args.out or args.workdir / "ablation"
     annotation, frames, boxes = prepare(args)
     recipe = recipe_from_args(args, annotation, frames, boxes)
+    # the subset Recipe.evaluate scores
+    truth = read_ground_truth(recipe.annotation, "val")
     # table order, whatever order was typed
     keys = [key for key in CONFIGURATIONS if key in args.configurations]
     scores: dict[str, dict[int, dict[int, float]]] = {key: {} for key in keys}
+    hits: dict[str, dict[int, dict[str, bool]]] = {key: {} for key in keys}
     total, done, started = len(args.seeds) * (len(keys) + 1), 0, time.perf_counter()
     for seed in args.seeds:
         stage1 = out / f"seed{seed}" / "stage1_backbone"
@@ -120,18 +130,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"[{done}/{total}] seed {seed}: {CONFIGURATIONS[key].name}", result, steps, run_step
             )
             scores[key][seed] = read_scores(result)
-    table = ablation_table(scores, recipe.description, len(args.seeds))
+            # eval_accuracy's top-1 rule video by video: the pairs of the per-video interval
+            results = read_results(result / "val.json", truth.class_names)
+            hits[key][seed] = top_k_hits(truth, results, 1)
+    paired = paired_differences(hits)
+    n_videos = len(truth.video_labels)
+    table = ablation_table(scores, paired, recipe.description, len(args.seeds), n_videos)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "ablation.md", table)
-    write_text_atomic(
-        out / "ablation.json",
-        json.dumps({CONFIGURATIONS[key].name: by_seed for key, by_seed in scores.items()}, indent=1)
-        + "\n",
-    )
-    plot_ablation(scores, out / "ablation.png", recipe.description)
+    record = ablation_record(scores, paired, n_videos)
+    write_text_atomic(out / "ablation.json", json.dumps(record, indent=1) + "\n")
+    plot_ablation(scores, paired, out / "ablation.png", recipe.description)
     minutes = (time.perf_counter() - started) / 60
     print(f"\n== ablation (validation, video accuracy, {len(args.seeds)} seeds, {minutes:.1f} min)")
     print(table)
+    if paired:
+        print("== paired differences from the backbone of the same seeds (top-1 points)")
+        print("\n".join(paired_lines(paired)) + "\n")
     print(f"written: {out / 'ablation.md'}, {out / 'ablation.json'}, {out / 'ablation.png'}")
     return 0
 
@@ -173,44 +188,163 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(percent), statistics.stdev(percent) if len(percent) > 1 else 0.0
 
 
+def paired_differences(
+    hits: dict[str, dict[int, dict[str, bool]]],
+) -> dict[str, PairedDifference]:
+    """Configuration key -> its paired difference from the backbone, for every key but the
+    backbone's; empty when the backbone was not run (nothing to pair with).
+
+    ``hits``: key -> seed -> validation video -> top-1 right.
+    """
+    if "backbone" not in hits:
+        return {}
+    return {
+        key: paired_difference(by_seed, hits["backbone"])
+        for key, by_seed in hits.items()
+        if key != "backbone"
+    }
+
+
+def _points(value: float) -> str:
+    """``+1.2``, ``-0.4``, ``+0.0``: signed, one decimal, never ``-0.0``."""
+    # round first so that -0.04 and -1e-15 read +0.0; adding 0.0 turns -0.0 into 0.0
+    return f"{round(value, 1) + 0.0:+.1f}"
+
+
+def _bounds(interval: Interval) -> str:
+    """``L to U`` of an interval, or ``no interval`` when it came from a single value."""
+    if interval.low is None or interval.high is None:
+        return "no interval"
+    return f"{_points(interval.low)} to {_points(interval.high)}"
+
+
+def _interval_words(interval: Interval, unit: str) -> str:
+    """``(95 % interval L to U)``, or ``(one <unit>: no interval)`` from a single value."""
+    if interval.low is None:
+        return f"(one {unit}: no interval)"
+    return f"(95 % interval {_bounds(interval)})"
+
+
+def paired_lines(paired: dict[str, PairedDifference]) -> list[str]:
+    """Two lines per configuration: the difference with its 95 % interval over seeds, then the
+    same difference with its 95 % interval over validation videos (clustered by video)."""
+    lines = []
+    for key, difference in paired.items():
+        lines.append(
+            f"paired difference {key} - backbone: {_points(difference.seeds.mean)} points "
+            + _interval_words(difference.seeds, "seed")
+        )
+        n_seeds = len(difference.per_seed)
+        lines.append(
+            f"  per-video paired difference over {n_seeds} seed{'s' * (n_seeds != 1)} × "
+            f"{difference.n_videos} videos: {_points(difference.videos.mean)} points "
+            + _interval_words(difference.videos, "video")
+        )
+    return lines
+
+
 def ablation_table(
-    scores: dict[str, dict[int, dict[int, float]]], description: str, n_seeds: int
+    scores: dict[str, dict[int, dict[int, float]]],
+    paired: dict[str, PairedDifference],
+    description: str,
+    n_seeds: int,
+    n_videos: int,
 ) -> str:
-    """The Markdown table: one row per configuration key, mean ± std over seeds and each seed."""
+    """The Markdown table: one row per configuration key, mean ± std over seeds and each seed,
+    then the paired difference from the backbone (``—`` for the backbone itself, or for all
+    when it was not run): its mean with the 95 % interval over seeds, each seed's difference,
+    and the 95 % interval over the ``n_videos`` validation videos."""
     lines = [
-        f"| configuration ({description}, {n_seeds} seeds) | top-1 | top-5 | top-1 per seed |",
-        "|---|---|---|---|",
+        f"| configuration ({description}, {n_seeds} seeds, {n_videos} validation videos) "
+        "| top-1 | top-5 | top-1 per seed | − backbone (95 % interval over seeds) "
+        "| − backbone per seed | 95 % interval over videos |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, by_seed in scores.items():
         top1 = _mean_std([s[1] for s in by_seed.values()])
         top5 = _mean_std([s[5] for s in by_seed.values()])
         each = " ".join(f"{100 * s[1]:.1f}" for s in by_seed.values())
+        difference = paired.get(key)
+        if difference is None:
+            versus = "— | — | —"
+        else:
+            versus = (
+                f"{_points(difference.seeds.mean)} ({_bounds(difference.seeds)}) | "
+                + " ".join(_points(d) for d in difference.per_seed.values())
+                + f" | {_bounds(difference.videos)}"
+            )
         name = CONFIGURATIONS[key].name
         lines.append(
-            f"| {name} | {top1[0]:.1f} ± {top1[1]:.1f} | {top5[0]:.1f} ± {top5[1]:.1f} | {each} |"
+            f"| {name} | {top1[0]:.1f} ± {top1[1]:.1f} | {top5[0]:.1f} ± {top5[1]:.1f} | {each} "
+            f"| {versus} |"
         )
     return "\n".join(lines) + "\n"
 
 
+def ablation_record(
+    scores: dict[str, dict[int, dict[int, float]]],
+    paired: dict[str, PairedDifference],
+    n_videos: int,
+) -> dict[str, object]:
+    """What ``ablation.json`` holds, keyed by the table's names: top-k accuracies (fractions)
+    per seed, and each paired difference from the backbone (points) with both intervals
+    (``null`` bounds from a single seed)."""
+
+    def bounds(interval: Interval) -> list[float] | None:
+        return None if interval.low is None else [interval.low, interval.high]
+
+    return {
+        "validation videos": n_videos,
+        "accuracy": {CONFIGURATIONS[key].name: by_seed for key, by_seed in scores.items()},
+        "paired difference from the backbone": {
+            CONFIGURATIONS[key].name: {
+                "per seed": difference.per_seed,
+                "mean": difference.seeds.mean,
+                "95 % interval over seeds": bounds(difference.seeds),
+                "95 % interval over videos": bounds(difference.videos),
+            }
+            for key, difference in paired.items()
+        },
+    }
+
+
 def plot_ablation(
-    scores: dict[str, dict[int, dict[int, float]]], path: Path, description: str
+    scores: dict[str, dict[int, dict[int, float]]],
+    paired: dict[str, PairedDifference],
+    path: Path,
+    description: str,
 ) -> None:
-    """Horizontal bars of mean top-1 with ± std error bars and each seed as a dot."""
+    """Horizontal bars of mean top-1 with ± std error bars and each seed as a dot; beside them,
+    when the backbone was run, each paired difference with its 95 % interval over seeds."""
     from strg.viz.figure import new_figure, save_png
 
     keys = list(scores)
-    figure = new_figure(9, 0.5 * len(keys) + 1.8)
-    axis = figure.add_subplot()
+    names = [CONFIGURATIONS[key].name for key in keys]
+    figure = new_figure(15 if paired else 9, 0.5 * len(keys) + 1.8)
+    axes = figure.subplots(1, 2 if paired else 1, sharey=True, squeeze=False)[0]
     for row, key in enumerate(keys):
         values = [100 * s[1] for s in scores[key].values()]
         mean, std = _mean_std([s[1] for s in scores[key].values()])
-        axis.barh(row, mean, xerr=std, color="tab:gray" if key == "backbone" else "tab:blue",
-                  alpha=0.7, capsize=4)  # fmt: skip
-        axis.plot(values, [row] * len(values), "k.", markersize=6)
-    axis.set_yticks(range(len(keys)), [CONFIGURATIONS[key].name for key in keys])
-    axis.invert_yaxis()
-    axis.set_xlabel("validation top-1 (%)")
-    axis.set_title(f"ablation: mean ± std over seeds (dots: seeds)\n{description}")
+        axes[0].barh(row, mean, xerr=std, color="tab:gray" if key == "backbone" else "tab:blue",
+                     alpha=0.7, capsize=4)  # fmt: skip
+        axes[0].plot(values, [row] * len(values), "k.", markersize=6)
+    axes[0].set_yticks(range(len(keys)), names)
+    axes[0].invert_yaxis()
+    axes[0].set_xlabel("validation top-1 (%)")
+    axes[0].set_title(f"ablation: mean ± std over seeds (dots: seeds)\n{description}")
+    if paired:
+        for row, key in enumerate(keys):
+            if key not in paired:
+                continue
+            seeds = paired[key].seeds
+            # the t interval is symmetric about the mean; one seed has none
+            error = None if seeds.high is None else seeds.high - seeds.mean
+            axes[1].errorbar(seeds.mean, row, xerr=error, fmt="o", color="tab:blue", capsize=4)
+            each = list(paired[key].per_seed.values())
+            axes[1].plot(each, [row] * len(each), "k.", markersize=6)
+        axes[1].axvline(0, color="tab:gray", linewidth=1)
+        axes[1].set_xlabel("top-1 − backbone of the same seed (points)")
+        axes[1].set_title("paired difference: mean, 95 % interval over seeds (dots: seeds)")
     figure.tight_layout()
     save_png(figure, path)
 

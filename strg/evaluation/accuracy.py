@@ -20,14 +20,14 @@ class AccuracyReport:
         return self.correct / self.total
 
 
-def top_k_accuracy(
-    ground_truth: GroundTruth, results: dict[str, dict[str, float]], k: int, ignore: bool
-) -> AccuracyReport:
-    """A video is correct when its class is among its k best-scored labels.
+def top_k_hits(
+    ground_truth: GroundTruth, results: dict[str, dict[str, float]], k: int, ignore: bool = False
+) -> dict[str, bool]:
+    """Video id -> whether its class is among its k best-scored labels, for every ground-truth
+    video (with ``ignore``, only those that have results); a video without results is wrong.
 
-    The denominator is every ground-truth video, or with ``ignore`` only those that have results;
-    a video without results counts as wrong. Result ids not in the ground truth's subset are an
-    error naming them. An empty denominator is an error, never a division by zero.
+    Result ids not in the ground truth's subset are an error naming them; so is an empty set of
+    videos to score.
     """
     if k < 1:
         raise EvaluationInputError(f"-k must be >= 1, got {k}")
@@ -39,10 +39,18 @@ def top_k_accuracy(
     ]
     if not considered:
         raise EvaluationInputError("no ground-truth video has results (--ignore)")
-    correct = 0
+    hits: dict[str, bool] = {}
     for video_id in considered:
         scores = results.get(video_id, {})
         best = sorted(scores, key=lambda label: scores[label], reverse=True)[:k]
-        if any(label in best for label in ground_truth.video_labels[video_id]):
-            correct += 1
-    return AccuracyReport(correct=correct, total=len(considered))
+        hits[video_id] = any(label in best for label in ground_truth.video_labels[video_id])
+    return hits
+
+
+def top_k_accuracy(
+    ground_truth: GroundTruth, results: dict[str, dict[str, float]], k: int, ignore: bool
+) -> AccuracyReport:
+    """The share of :func:`top_k_hits`: every ground-truth video is the denominator, or with
+    ``ignore`` only those that have results."""
+    hits = top_k_hits(ground_truth, results, k, ignore)
+    return AccuracyReport(correct=sum(hits.values()), total=len(hits))
