@@ -1,4 +1,4 @@
-"""The region graph's statistics over a subset, through a trained STRG checkpoint."""
+"""The region graph's statistics over a subset, through a trained STRG checkpoint, and --stats."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 import torch
 from torch import nn
 
+from strg.cli.visualize_graph import main
+from strg.engine.checkpoint import load_checkpoint
 from strg.engine.trained import TrainedRun
 from strg.models import build_model
 from strg.viz.graph import load_strg_checkpoint
@@ -23,6 +25,7 @@ from strg.viz.graph_stats import (
     row_entropy_ratios,
     same_step_cosines,
 )
+from tests.conftest import run_command
 
 STEPS, N, VALIDATION_VIDEOS = 2, 4, 14  # the tiny STRG of tests/viz/conftest.py
 
@@ -146,6 +149,52 @@ def test_per_clip_units_on_hand_built_tensors() -> None:
     torch.testing.assert_close(graph_std, torch.tensor([math.sqrt(6)], dtype=torch.float64))
     torch.testing.assert_close(global_std, graph_std)
     assert logit_spreads(fc, 3, torch.ones(1, 3), None)[1] is None
+
+
+def test_command_prints_and_writes_the_statistics(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "figures" / "stats.json"
+    result = run_command(
+        ["-m", "util_scripts.visualize_graph", "--resume_path", str(checkpoint), "--stats",
+         "--max_videos", "3", "--batch_size", "2", "--json", str(out)]
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "similarity row entropy:" in result.stdout and "node-to-node cosine" in result.stdout
+    assert "subset: validation, 3 videos, 3 clips" in result.stdout
+    assert f"wrote {out}" in result.stdout
+    written = json.loads(out.read_text())
+    assert written["videos"] == 3 and written["graphs"] == ["similarity", "spatial_temporal"]
+    assert 0 < written["entropy_mean"] <= 1 and "logit_ratio" in written
+    assert not list(out.parent.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_command_refuses_bad_input(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def error(*argv: str) -> str:
+        assert main(argv) == 2
+        message = capsys.readouterr().err
+        assert message.startswith("error: ") and message.count("\n") == 1
+        return message
+
+    stats = ("--resume_path", str(checkpoint), "--stats")
+    missing = tmp_path / "missing.pth"
+    assert str(missing) in error("--resume_path", str(missing), "--stats")
+    assert "max_videos must be >= 1" in error(*stats, "--max_videos", "0")
+    assert "--video_id, --edges" in error(*stats, "--video_id", "v", "--edges", "2")
+    assert "--json cannot be used without --stats" in error(
+        "--resume_path", str(checkpoint), "--video_id", "v", "--json", "x.json"
+    )
+    assert "--video_id is required" in error("--resume_path", str(checkpoint))
+    assert str(tmp_path / "nowhere") in error(*stats, "--video_path", str(tmp_path / "nowhere"))
+    saved = load_checkpoint(checkpoint)  # the weights saying they were trained without --strg
+    saved["config"] = {**saved["config"], "strg": False, "model": "resnet"}
+    torch.save(saved, tmp_path / "backbone.pth")
+    assert "no region-graph head" in error(
+        "--resume_path", str(tmp_path / "backbone.pth"), "--stats"
+    )
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0 and "--stats" in capsys.readouterr().out
 
 
 def test_a_trained_run_must_be_strg(checkpoint: Path) -> None:
