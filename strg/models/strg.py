@@ -25,6 +25,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -42,6 +43,20 @@ FUSION_CHOICES = ("end", "layer")
 
 class NoSpatialTemporalEdgesWarning(UserWarning):
     """The backbone map has one time step: the spatial-temporal graphs have no edges."""
+
+
+class HeadFeatures(NamedTuple):
+    """The inputs of fc (``[graph, global_feature]`` along dim 1) and the nodes behind them.
+
+    ``nodes`` ``B×M×D``: RoIAlign + max of the reduced map, zero rows for padded boxes;
+    ``graph`` ``B×D``: the GCN output's mean over valid nodes, after dropout; ``global_feature``
+    ``B×G`` after dropout (G = D, or C with ``global_from_backbone``), ``None`` without
+    ``use_global``.
+    """
+
+    nodes: torch.Tensor
+    graph: torch.Tensor
+    global_feature: torch.Tensor | None
 
 
 class STRG(nn.Module):
@@ -258,6 +273,17 @@ class STRG(nn.Module):
     ) -> torch.Tensor:
         """Everything after the backbone: features ``B×C×T'×H'×W'``, boxes ``B×T'×N×4``,
         valid ``B×T'×N`` → logits ``B×K``."""
+        parts = self.head_features(backbone_features, boxes, valid)
+        if parts.global_feature is None:
+            return self.fc(parts.graph)
+        return self.fc(torch.cat([parts.graph, parts.global_feature], dim=1))
+
+    def head_features(
+        self, backbone_features: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor
+    ) -> HeadFeatures:
+        """What :meth:`head` gives fc, its two halves apart, and the nodes they came from:
+        features ``B×C×T'×H'×W'``, boxes ``B×T'×N×4``, valid ``B×T'×N`` → :class:`HeadFeatures`.
+        """
         features = self.reduce(backbone_features)  # B×D×T'×H'×W'
         check_boxes(boxes, valid, features.shape[2])
         self._warn_if_single_step(features.shape[2])
@@ -265,14 +291,14 @@ class STRG(nn.Module):
         z = self.graph_feature(nodes, boxes, valid)  # B×M×D
         count = valid.flatten(1).sum(dim=1, keepdim=True).clamp_min(1).to(z.dtype)
         graph = self.graph_dropout(z.sum(dim=1) / count)  # mean over valid nodes: B×D
+        global_feature = None
         if self.use_global:
             # The backbones' own heads pool with adaptive_avg_pool3d: the same op gives the
             # stage-1 classifier bit-identical inputs. The backbones put their dropout (I3D)
             # at the same place, between the pooled feature and fc.
             source = backbone_features if self.global_from_backbone else features
             global_feature = self.global_dropout(F.adaptive_avg_pool3d(source, 1).flatten(1))
-            graph = torch.cat([graph, global_feature], dim=1)
-        return self.fc(graph)
+        return HeadFeatures(nodes, graph, global_feature)
 
     def _warn_if_single_step(self, steps: int) -> None:
         if steps == 1 and "spatial_temporal" in self.graphs and not self._warned_single_step:

@@ -68,7 +68,8 @@ def load_strg_checkpoint(path: Path) -> TrainedRun:
         raise VizError(str(error)) from error
 
 
-def _existing(flag: str, override: Path | None, stored: Path | None) -> Path:
+def existing_path(flag: str, override: Path | None, stored: Path | None) -> Path:
+    """``override`` if given, else the checkpoint's ``stored`` path of ``--flag``; it must exist."""
     value = override if override is not None else stored
     if value is None:
         raise VizError(f"the checkpoint's options have no {flag}; pass --{flag}")
@@ -94,9 +95,9 @@ def sample_graph(
         raise VizError(f"phase must be one of {PHASES}, got {phase!r}")
     trained = load_strg_checkpoint(checkpoint_path)
     model, stored = trained.model, trained.config.paths
-    annotation_path = _existing("annotation_path", annotation_path, stored.annotation_path)
-    video_path = _existing("video_path", video_path, stored.video_path)
-    proposal_path = _existing("proposal_path", proposal_path, stored.proposal_path)
+    annotation_path = existing_path("annotation_path", annotation_path, stored.annotation_path)
+    video_path = existing_path("video_path", video_path, stored.video_path)
+    proposal_path = existing_path("proposal_path", proposal_path, stored.proposal_path)
     database = load_annotation(annotation_path)["database"]
     if video_id not in database:
         raise VizError(

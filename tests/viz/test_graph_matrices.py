@@ -1,4 +1,4 @@
-"""STRG.graph_matrices: the graphs the head builds, with their documented properties."""
+"""STRG.graph_matrices and STRG.head_features: what the head builds and reads, for inspection."""
 
 from __future__ import annotations
 
@@ -91,3 +91,28 @@ def test_wrong_box_steps_are_refused() -> None:
         features = model.backbone.forward_features(clip)
     with pytest.raises(ValueError, match="T'=1"):
         model.graph_matrices(features, boxes[:, :1], valid[:, :1])
+
+
+@pytest.mark.parametrize(
+    ("options", "global_width"),
+    [({}, 16), ({"global_from_backbone": True}, 512), ({"use_global": False}, None)],
+)
+def test_head_features_are_the_halves_fc_reads(options: dict, global_width: int | None) -> None:
+    torch.manual_seed(0)
+    tiny = {"model_depth": 10, "no_max_pool": True, "nrois": N, "reduce_dim": 16}
+    model = build_model("resnet", strg=True, n_classes=5, zero_init_graph=False, **tiny, **options)
+    clip, boxes, valid = _inputs()
+    with torch.no_grad():
+        features = model.backbone.forward_features(clip)
+        parts = model.eval().head_features(features, boxes, valid)
+        logits = model.head(features, boxes, valid)
+    assert parts.nodes.shape == (2, STEPS * N, 16) and parts.graph.shape == (2, 16)
+    assert (parts.nodes[1, [1, 5]] == 0).all()  # the padded nodes of clip 1
+    if global_width is None:
+        assert parts.global_feature is None
+        torch.testing.assert_close(model.fc(parts.graph), logits)
+        return
+    assert parts.global_feature.shape == (2, global_width)
+    source = features if options.get("global_from_backbone") else model.reduce(features)
+    torch.testing.assert_close(parts.global_feature, source.mean(dim=(2, 3, 4)))
+    torch.testing.assert_close(model.fc(torch.cat(parts[1:], dim=1)), logits)
