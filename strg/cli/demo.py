@@ -48,10 +48,25 @@ def add_data_options(
         help="where the data set and everything made from it go (default: %(default)s)",
     )
     parser.add_argument(
+        "--variant",
+        choices=("relational", "motion"),
+        default="relational",
+        help="class set of the embedded data set: relational (classes told apart only by "
+        "relations between objects) or motion, the first one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--split",
+        choices=("shuffled", "compositional"),
+        default="shuffled",
+        help="compositional: validation objects have shape-colour looks never seen in training "
+        "(relational only; default: %(default)s)",
+    )
+    parser.add_argument(
         "--videos-per-class",
         type=int,
-        default=30,
-        help="videos per class of the embedded data set (default: %(default)s)",
+        default=None,
+        help="videos per class of the embedded data set (default: the variant's: 80 for "
+        "relational, 504 validation videos; 30 for motion)",
     )
     parser.add_argument(
         "--seed",
@@ -129,8 +144,8 @@ def prepare(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     python = sys.executable
     timings = {
         "generate": run_step("1/4 generate the embedded data set", [
-            python, "-m", "strg.synth", "--out", str(dataset),
-            "--videos-per-class", str(args.videos_per_class), "--seed", str(args.seed),
+            python, "-m", "strg.synth", "--out", str(dataset), "--variant", args.variant,
+            "--split", args.split, *_size(args.videos_per_class), "--seed", str(args.seed),
             "--workers", str(args.n_jobs),
         ]),
         "extract frames": run_step("2/4 extract frames", [
@@ -147,6 +162,10 @@ def prepare(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     }  # fmt: skip
     report(annotation, dataset, timings)
     return annotation, frames, boxes
+
+
+def _size(videos_per_class: int | None) -> list[str]:
+    return [] if videos_per_class is None else ["--videos-per-class", str(videos_per_class)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,11 @@ def train_and_compare(
         for k in (1, 5):
             run_step(f"evaluate {name}: top-{k}", recipe.evaluate(directory, k))
         scores[name] = read_scores(directory)
+    run_step("the graph's statistics over the validation videos", [
+        sys.executable, "-m", "util_scripts.visualize_graph", "--resume_path",
+        str(recipe.stage2_checkpoint(strg)), "--stats", "--json", str(work / "graph_stats.json"),
+        "--n_threads", str(args.n_jobs),
+    ])  # fmt: skip
     pictures = work / "pictures"
     video_id = _first_validation_video(annotation)
     run_step(f"picture of the graph of validation video {video_id}", [
@@ -68,11 +73,30 @@ def train_and_compare(
         "--out", str(pictures / "graph.png"),
     ])  # fmt: skip
     _draw(annotation, {"stage 1": stage1, "backbone": backbone, "STRG": strg}, pictures)
-    table = _table(scores, recipe)
+    table = _table(scores, recipe) + "\n" + _paired_line(annotation, backbone, strg) + "\n"
     write_text_atomic(work / "results.md", table)
     print("\n== comparison (validation, video accuracy)\n" + table)
     print(f"pictures: {', '.join(sorted(str(p) for p in pictures.glob('*.png')))}")
     return 0
+
+
+def _paired_line(annotation: Path, backbone: Path, strg: Path) -> str:
+    """STRG − backbone in top-1 points with its 95 % interval over the validation videos
+    (both arms from the same stage-1 checkpoint: one seed, so McNemar's paired interval)."""
+    from strg.evaluation.accuracy import top_k_hits
+    from strg.evaluation.files import read_ground_truth, read_results
+    from strg.evaluation.paired import paired_difference
+
+    truth = read_ground_truth(annotation, "val")
+    hits = {
+        name: {0: top_k_hits(truth, read_results(run / "val.json", truth.class_names), 1)}
+        for name, run in (("backbone", backbone), ("STRG", strg))
+    }
+    videos = paired_difference(hits["STRG"], hits["backbone"]).videos
+    return (
+        f"paired difference STRG - backbone: {videos.mean:+.1f} points (95 % interval over the "
+        f"{len(truth.video_labels)} validation videos {videos.low:+.1f} to {videos.high:+.1f})"
+    )
 
 
 def _first_validation_video(annotation: Path) -> str:

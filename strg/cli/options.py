@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from strg.config import DATASETS, contradictions, option_defaults
+from strg.config import DATASETS, option_defaults
+from strg.config_checks import contradictions
 from strg.models.names import MODELS
 
 

@@ -1,0 +1,93 @@
+"""The checks across ``main.py`` flags: contradictions and impossible values, each a message.
+
+:func:`strg.config.build_config` refuses a configuration with any of them, and the option parser
+turns them into one usage error; both call :func:`contradictions`, the one list of the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from strg.models.names import has_region_graph
+
+
+def _positive(options: Mapping[str, Any], names: tuple[str, ...], minimum: int = 1) -> list[str]:
+    return [
+        f"--{name} must be >= {minimum}, got {options[name]}"
+        for name in names
+        if options[name] < minimum
+    ]
+
+
+def contradictions(options: Mapping[str, Any]) -> list[str]:
+    """Contradictory or impossible combinations of ``options``, each a message naming the flags."""
+    o = options
+    errors = _positive(
+        o,
+        (
+            "sample_size",
+            "sample_duration",
+            "sample_t_stride",
+            "batch_size",
+            "accumulate_steps",
+            "n_epochs",
+            "n_val_samples",
+            "checkpoint",
+            "inference_stride",
+            "nrois",
+            "gcn_layers",
+            "reduce_dim",
+            "roi_output_size",
+            "n_classes",
+        ),
+    )
+    errors += _positive(o, ("inference_batch_size", "n_test_clips", "n_threads"), minimum=0)
+    if o["warmup_epochs"] < 0:
+        errors.append(f"--warmup_epochs must be >= 0, got {o['warmup_epochs']}")
+    if o["lr_scheduler"] == "plateau" and o["no_val"]:
+        errors.append("--lr_scheduler plateau steps on the validation loss: drop --no_val")
+    if o["batchnorm_sync"] and not o["distributed"]:
+        errors.append("--batchnorm_sync needs --distributed")
+    if o["world_size"] != -1 and not o["distributed"]:
+        errors.append("--world_size needs --distributed")
+    if o["input_type"] == "flow" and o["file_type"] != "hdf5":
+        errors.append("--input_type flow needs --file_type hdf5")
+    if (o["pretrain_path"] is None) != (o["n_pretrain_classes"] == 0):
+        errors.append("--pretrain_path and --n_pretrain_classes go together")
+    if o["keep_classifier"] and o["pretrain_path"] is None:
+        errors.append("--keep_classifier needs --pretrain_path (the classifier to keep)")
+    elif o["keep_classifier"] and o["n_pretrain_classes"] != o["n_classes"]:
+        errors.append(
+            f"--keep_classifier keeps a {o['n_pretrain_classes']}-class classifier: "
+            f"--n_classes must be {o['n_pretrain_classes']}, got {o['n_classes']}"
+        )
+    if o["ft_begin_module"] and o["pretrain_path"] is None:
+        errors.append("--ft_begin_module needs --pretrain_path (it freezes pretrained modules)")
+    strg = has_region_graph(o["model"], o["strg"])
+    if strg and o["proposal_path"] is None:
+        errors.append(
+            "--strg needs --proposal_path (the boxes, from extract_proposals/import_boxes)"
+        )
+    if o["proposal_path"] is not None and not strg:
+        errors.append("--proposal_path is only read with --strg")
+    if o["hflip_swap_labels"] and o["no_hflip"]:
+        errors.append("--hflip_swap_labels flips clips: drop --no_hflip")
+    if o["overwrite_milestones"] and o["resume_path"] is None:
+        errors.append("--overwrite_milestones needs --resume_path")
+    if o["no_train"] and o["no_val"] and not o["inference"]:
+        errors.append("--no_train --no_val without --inference leaves nothing to do")
+    if o["head_lr_multiplier"] <= 0:
+        errors.append(f"--head_lr_multiplier must be > 0, got {o['head_lr_multiplier']}")
+    elif o["head_lr_multiplier"] != 1 and not strg:
+        errors.append("--head_lr_multiplier scales the region-graph head's rate: add --strg")
+    if o["global_from_backbone"] and o["no_global"]:
+        errors.append("--global_from_backbone is the global branch: drop --no_global")
+    for name in ("global_dropout", "graph_dropout"):
+        if not 0 <= o[name] < 1:
+            errors.append(f"--{name} must be in [0, 1), got {o[name]}")
+    if o["accimage"]:
+        errors.append("--accimage is not supported: frames are decoded by torchvision")
+    if o["amp"] == "fp16" and o["no_cuda"]:
+        errors.append("--amp fp16 needs a GPU (on the CPU it is ~100x slower): use --amp bf16")
+    return errors
