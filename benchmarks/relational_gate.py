@@ -117,9 +117,10 @@ def pair_features(
     gap = gaps.max(axis=1)  # < 0: the boxes overlap
     overlap = np.clip(-gaps, 0.0, None).prod(axis=1)
     relative = np.diff(offset, axis=0, prepend=offset[:1])
-    per_frame = np.stack(
-        [*offset.T, distance, gap, overlap, gap < CONTACT, *relative.T], axis=1
-    ) * both[:, None]
+    per_frame = (
+        np.stack([*offset.T, distance, gap, overlap, gap < CONTACT, *relative.T], axis=1)
+        * both[:, None]
+    )
     if both.any():
         near = np.where(both, distance, np.inf)
         seen = np.flatnonzero(both)

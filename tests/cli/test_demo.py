@@ -34,7 +34,8 @@ def test_demo_trains_compares_and_draws(tmp_path: Path) -> None:
     # both arms on the same validation videos: the paired difference with its interval
     paired = re.search(
         r"paired difference STRG - backbone: ([+-]\d+\.\d) points \(95 % interval over the "
-        r"(\d+) validation videos ([+-]\d+\.\d) to ([+-]\d+\.\d)\)", table[5]
+        r"(\d+) validation videos ([+-]\d+\.\d) to ([+-]\d+\.\d)\)",
+        table[5],
     )
     assert paired is not None, table
     top1 = {row.split("|")[1].strip(): float(row.split("|")[2]) for row in table[2:4]}
