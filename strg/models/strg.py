@@ -220,12 +220,9 @@ class STRG(nn.Module):
     ) -> torch.Tensor:
         """Nodes ``B×M×D``, boxes ``B×T'×N×4``, valid ``B×T'×N`` → GCN output ``B×M×D``."""
         node_valid = valid.flatten(1)
-        sim = [self.similarity(nodes, node_valid)] if self.similarity is not None else []
-        st = (
-            list(iou_graphs(boxes, valid, self.iou_threshold))
-            if "spatial_temporal" in self.graphs
-            else []
-        )
+        graphs = self.graphs_of(nodes, boxes, valid)
+        sim = [graphs["similarity"]] if "similarity" in graphs else []
+        st = [graphs["forward"], graphs["backward"]] if "forward" in graphs else []
         if hasattr(self, "gcn"):
             return self.gcn(nodes, sim + st, node_valid)
         return self.gcn_similarity(nodes, sim, node_valid) + self.gcn_spatial_temporal(
@@ -245,11 +242,16 @@ class STRG(nn.Module):
         """
         features = self.reduce(backbone_features)
         check_boxes(boxes, valid, features.shape[2])
+        nodes = region_features(features, boxes, valid, self.spatial_scale, self.roi_output_size)
+        return self.graphs_of(nodes, boxes, valid)
+
+    def graphs_of(
+        self, nodes: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The graphs over nodes ``B×M×D`` with boxes ``B×T'×N×4`` and valid ``B×T'×N``, named
+        as :meth:`graph_matrices` names them (only the families in ``self.graphs``)."""
         out: dict[str, torch.Tensor] = {}
         if self.similarity is not None:
-            nodes = region_features(
-                features, boxes, valid, self.spatial_scale, self.roi_output_size
-            )
             out["similarity"] = self.similarity(nodes, valid.flatten(1))
         if "spatial_temporal" in self.graphs:
             out["forward"], out["backward"] = iou_graphs(boxes, valid, self.iou_threshold)

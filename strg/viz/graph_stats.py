@@ -1,7 +1,7 @@
 """The region graph's statistics over a subset, through one STRG checkpoint.
 
 Each clip is sampled exactly as validation samples it (the run's data settings, phase ``val``)
-and goes through the model's own head (:meth:`STRG.head_features`, :meth:`STRG.graph_matrices`),
+and goes through the model's own head (:meth:`STRG.head_features`, :meth:`STRG.graphs_of`),
 so the figures describe what the classifier saw. Each figure pools its units (rows, node pairs,
 nodes, clips) over all clips of the subset, so a clip with more valid boxes weighs more:
 
@@ -241,7 +241,7 @@ class _Pooled:
         node_valid = valid.flatten(1)
         features = model.backbone.forward_features(frames)
         parts = model.head_features(features, boxes, valid)
-        matrices = model.graph_matrices(features, boxes, valid)
+        matrices = model.graphs_of(parts.nodes, boxes, valid)  # the nodes the head used
         # reduce is a 1×1×1 convolution: reducing the mean is the mean of the reduced map
         reduced_mean = model.reduce(F.adaptive_avg_pool3d(features, 1)).flatten(1)
         if "similarity" in matrices:
