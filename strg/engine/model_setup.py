@@ -11,6 +11,7 @@ from pathlib import Path
 from torch import nn
 
 from strg.config import FineTuning, ModelSpec
+from strg.engine.errors import RunError
 from strg.models import build_model
 from strg.models.classifier import replace_classifier
 from strg.models.state_dict import CheckpointError, load_state_dict_exact, read_state_dict
@@ -71,3 +72,17 @@ def load_resumed_weights(model: nn.Module, checkpoint: dict, path: Path) -> None
         load_state_dict_exact(model, read_state_dict(checkpoint), "--n_classes")
     except CheckpointError as error:
         raise CheckpointError(f"{path}: {error}") from error
+
+
+def feature_step(model: nn.Module, spec: ModelSpec) -> int:
+    """Frames between box sets: the backbone's temporal stride under STRG, else 1 (no boxes)."""
+    if not spec.strg:
+        return 1
+    stride = int(model.backbone.temporal_stride)
+    det_interval = spec.det_interval
+    if det_interval is not None and det_interval != stride:
+        raise RunError(
+            f"--det_interval {det_interval}: boxes are read once per feature step, every "
+            f"{stride} frames for --model {spec.model}; drop the flag or pass {stride}"
+        )
+    return stride

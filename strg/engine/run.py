@@ -26,7 +26,7 @@ from strg.engine.epochs import Trainer, run_epochs
 from strg.engine.errors import RunError
 from strg.engine.logs import TRAIN_BATCH_COLUMNS, TRAIN_COLUMNS, VAL_COLUMNS, TableLogger
 from strg.engine.loops import Precision, infer, validate_epoch
-from strg.engine.model_setup import build_run_model, load_resumed_weights
+from strg.engine.model_setup import build_run_model, feature_step, load_resumed_weights
 from strg.engine.optim import build_optimizer, frozen_modules
 from strg.engine.result_file import write_result_file
 from strg.engine.schedule import LearningRateSchedule
@@ -58,7 +58,7 @@ def _run(config: RunConfig, process: Process) -> int:
     barrier(process)
     channels = config.data.n_input_channels
     model = build_run_model(config.model, config.fine_tuning, channels, paths.pretrain_path)
-    temporal_stride = feature_step(model, config)
+    temporal_stride = feature_step(model, config.model)
     begin_epoch, checkpoint = 1, None
     if paths.resume_path is not None:
         checkpoint = load_checkpoint(paths.resume_path)
@@ -110,20 +110,6 @@ def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def feature_step(model: nn.Module, config: RunConfig) -> int:
-    """Frames between box sets: the backbone's temporal stride under STRG, else 1 (no boxes)."""
-    if not config.model.strg:
-        return 1
-    stride = int(model.backbone.temporal_stride)
-    det_interval = config.model.det_interval
-    if det_interval is not None and det_interval != stride:
-        raise RunError(
-            f"--det_interval {det_interval}: boxes are read once per feature step, every "
-            f"{stride} frames for --model {config.model.model}; drop the flag or pass {stride}"
-        )
-    return stride
 
 
 def _place(model: nn.Module, config: RunConfig, process: Process) -> nn.Module:

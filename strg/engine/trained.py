@@ -16,8 +16,7 @@ from torch import nn
 from strg.config import RunConfig, config_from_dict
 from strg.data.settings import DataSettings
 from strg.engine.checkpoint import load_checkpoint
-from strg.engine.model_setup import build_spec_model, load_resumed_weights
-from strg.engine.run import feature_step
+from strg.engine.model_setup import build_spec_model, feature_step, load_resumed_weights
 from strg.models.names import has_region_graph
 from strg.models.state_dict import CheckpointError
 
@@ -68,5 +67,5 @@ def load_trained_run(path: Path, *, region_graph: bool = False) -> TrainedRun:
         model=model,
         config=config,
         epoch=int(checkpoint.get("epoch", 0)),
-        feature_step=feature_step(model, config),
+        feature_step=feature_step(model, config.model),
     )
