@@ -82,6 +82,10 @@ class ModelSpec:
     temporal_strides: tuple[int, ...] = (1, 2, 2, 2)
     spatial_strides: tuple[int, ...] = (1, 2, 2, 2)
     max_pool_t_stride: int = 2
+    res5_stride: int | None = None  # i3d; None: the model's (2; 1 under the region graph)
+    res5_dilation: int = 1
+    nonlocal_blocks: bool = False
+    temporal_pool_kernel: int = 3
     strg: bool = False
     nrois: int = 10
     det_interval: int | None = None
@@ -113,8 +117,9 @@ class ModelSpec:
         accepted = set(model_options(self.model, self.strg))
         options: dict[str, Any] = {"n_classes": n_classes, "n_input_channels": n_input_channels}
         for flag, (name, to_build) in BUILD_OPTIONS.items():
-            if name in accepted:
-                options[name] = to_build(getattr(self, flag))
+            value = getattr(self, flag)
+            if name in accepted and value is not None:  # None: the model's own default
+                options[name] = to_build(value)
         return options
 
 
@@ -132,6 +137,10 @@ BUILD_OPTIONS: dict[str, tuple[str, Any]] = {
     "temporal_strides": ("temporal_strides", tuple),
     "spatial_strides": ("spatial_strides", tuple),
     "max_pool_t_stride": ("max_pool_t_stride", int),
+    "res5_stride": ("res5_stride", int),
+    "res5_dilation": ("res5_dilation", int),
+    "nonlocal_blocks": ("nonlocal_blocks", bool),
+    "temporal_pool_kernel": ("temporal_pool_kernel", int),
     "nrois": ("nrois", int),
     "reduce_dim": ("reduce_dim", int),
     "gcn_layers": ("gcn_layers", int),
@@ -297,7 +306,10 @@ def _section(cls: type, options: Mapping[str, Any], **resolved: Any) -> Any:
     return cls(**values)
 
 
-def _paths(options: Mapping[str, Any]) -> Paths:
+def resolve_paths(options: Mapping[str, Any]) -> Paths:
+    """The paths of ``options`` (flag → value; missing flags take their defaults), joined onto
+    ``--root_path`` when it is given (an absolute path wins)."""
+    options = {**option_defaults(), **options}
     root = options["root_path"]
     values = {}
     for f in fields(Paths):
@@ -308,6 +320,17 @@ def _paths(options: Mapping[str, Any]) -> Paths:
                 value = Path(root) / value  # an absolute value wins
         values[f.name] = value
     return Paths(**values)
+
+
+def model_spec(options: Mapping[str, Any]) -> ModelSpec:
+    """The :class:`ModelSpec` of ``options`` (missing flags take their defaults); a model flag
+    the model does not take raises :class:`ConfigError`."""
+    merged = {**option_defaults(), **options}
+    strg = has_region_graph(merged["model"], merged["strg"])
+    tuples = {name: tuple(merged[name]) for name in _TUPLE_FIELDS}
+    spec = _section(ModelSpec, merged, strg=strg, **tuples)
+    _check_model_flags(spec)
+    return spec
 
 
 def build_config(options: Mapping[str, Any], *, require_paths: bool = True) -> RunConfig:
@@ -322,7 +345,7 @@ def build_config(options: Mapping[str, Any], *, require_paths: bool = True) -> R
     errors = contradictions(merged)
     if errors:
         raise ConfigError("; ".join(errors))
-    paths = _paths(merged)
+    paths = resolve_paths(merged)
     if require_paths:
         missing = [
             f"--{name}"
@@ -331,10 +354,7 @@ def build_config(options: Mapping[str, Any], *, require_paths: bool = True) -> R
         ]
         if missing:
             raise ConfigError(f"{', '.join(missing)} must be given")
-    strg = has_region_graph(merged["model"], merged["strg"])
-    tuples = {name: tuple(merged[name]) for name in _TUPLE_FIELDS}
-    model = _section(ModelSpec, merged, strg=strg, **tuples)
-    _check_model_flags(model)
+    model = model_spec(merged)
     dataset = merged["dataset"]
     something = dataset in SOMETHING
     data = DataSettings(

@@ -31,6 +31,7 @@ from strg.data.settings import DataSettings
 REPO = Path(__file__).resolve().parents[1]
 PATHS = ["--video_path", "v", "--annotation_path", "a.json", "--result_path", "r"]
 STRG = ["--strg", "--proposal_path", "boxes"]
+I3D = ["--model", "i3d", "--model_depth", "50"]
 #: Flags that need company to be valid; the value of each flag itself is chosen by _changed.
 COMPANIONS = {
     "batchnorm_sync": ["--distributed"],
@@ -44,6 +45,8 @@ COMPANIONS = {
     "overwrite_milestones": ["--resume_path", "r.pth"],
     "wide_resnet_k": ["--model", "wideresnet"],
     "resnext_cardinality": ["--model", "resnext"],
+    **{flag: I3D for flag in ("nonlocal_blocks", "res5_stride", "res5_dilation",
+                               "temporal_pool_kernel")},
     **{flag: STRG for flag in ("nrois", "det_interval", "graphs", "gcn_layers", "gcn_fusion",
                                "gcn_residual", "no_global", "reduce_dim", "roi_output_size",
                                "iou_threshold", "global_dropout", "graph_dropout",
@@ -66,6 +69,10 @@ NEWER_FLAGS = (
     "gcn_init_std",
     "global_from_backbone",
     "head_lr_multiplier",
+    "nonlocal_blocks",
+    "res5_stride",
+    "res5_dilation",
+    "temporal_pool_kernel",
 )
 #: Read only at the edge: the root the paths are joined onto, and a flag refused outright.
 EDGE_ONLY = {"root_path", "accimage"}

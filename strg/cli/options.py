@@ -123,7 +123,7 @@ def _normalisation(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _model(parser: argparse.ArgumentParser) -> None:
+def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument("--model", choices=list(MODELS), help="(default: %(default)s)")
     group.add_argument("--model_depth", type=int, help="(default: %(default)s)")
@@ -156,9 +156,36 @@ def _model(parser: argparse.ArgumentParser) -> None:
         choices=(1, 2),
         help="3D-ResNet family: the stem max-pool's stride in time (default: %(default)s)",
     )
+    group.add_argument(
+        "--nonlocal_blocks",
+        action="store_true",
+        help="i3d: the Non-local paper's five non-local blocks (NL-I3D): after every other res3 "
+        "block and after res4 blocks 1, 3, 5 (R50) or 6, 13, 20 (R101), as the authors' code",
+    )
+    group.add_argument(
+        "--res5_stride",
+        type=int,
+        choices=(1, 2),
+        help="i3d: spatial stride of the last stage (default: 2; 1 under the region graph, the "
+        "paper's 14² res5 map at 224²)",
+    )
+    group.add_argument(
+        "--res5_dilation",
+        type=int,
+        choices=(1, 2),
+        help="i3d: dilation of the last stage's 3×3 convs, e.g. 2 with --res5_stride 1 (default: "
+        "%(default)s)",
+    )
+    group.add_argument(
+        "--temporal_pool_kernel",
+        type=int,
+        choices=(2, 3),
+        help="i3d: kernel in time of the max-pool after res2 (stride 2): 3 as the paper's table, "
+        "2 as the authors' Caffe2 code and its weights (default: %(default)s)",
+    )
 
 
-def _region_graph(parser: argparse.ArgumentParser) -> None:
+def add_region_graph_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("space-time region graph")
     group.add_argument("--strg", action="store_true", help="add the region-graph head")
     group.add_argument(
@@ -354,33 +381,41 @@ def _distribution(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``main.py`` parser."""
+def build_parser(*, suppress_defaults: bool = False) -> argparse.ArgumentParser:
+    """The ``main.py`` parser; with ``suppress_defaults`` one whose result holds only the flags
+    the command line gives (:func:`given_flags`)."""
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Train, validate and run inference with 3D CNNs and Space-Time Region Graphs.",
+        argument_default=argparse.SUPPRESS if suppress_defaults else None,
     )
     for add in (
         _paths,
         _dataset,
         _input,
         _normalisation,
-        _model,
-        _region_graph,
+        add_model_options,
+        add_region_graph_options,
         _optimisation,
         _run_control,
         _distribution,
     ):
         add(parser)
-    # Every default is declared once, by the configuration (strg.config).
-    parser.set_defaults(**option_defaults())
+    if not suppress_defaults:
+        # Every default is declared once, by the configuration (strg.config).
+        parser.set_defaults(**option_defaults())
     return parser
 
 
-def check_options(args: argparse.Namespace) -> list[str]:
+def given_flags(argv: list[str] | None = None) -> set[str]:
+    """The options (by ``dest``) that ``argv`` sets, whether or not to their default value."""
+    return set(vars(build_parser(suppress_defaults=True).parse_args(argv)))
+
+
+def check_options(options: argparse.Namespace | dict) -> list[str]:
     """Contradictory or impossible combinations, each as a message naming the flags
-    (:func:`strg.config.contradictions`)."""
-    return contradictions(vars(args))
+    (:func:`strg.config_checks.contradictions`)."""
+    return contradictions(options if isinstance(options, dict) else vars(options))
 
 
 def parse_options(argv: list[str] | None = None) -> argparse.Namespace:

@@ -89,6 +89,11 @@ def _family(name: str) -> Family:
     return FAMILIES[backbone_family(name)]
 
 
+def default_depth(name: str) -> int:
+    """The depth ``build_model(name)`` builds when none is given (resnet 18, i3d 50, ...)."""
+    return _family(name).default_depth
+
+
 def model_options(name: str, strg: bool = False) -> list[str]:
     """The option names ``build_model(name, strg=strg, ...)`` accepts."""
     names = ["model_depth", *_family(name).options]

@@ -32,10 +32,14 @@ def inflate_pattern(depth: int) -> list[list[int]]:
     ]
 
 
-#: Non-local positions, by 0-based stage index (1 = res3 = ``layer2``): after res3 blocks 1, 3
-#: and res4 blocks 1, 3, 5, five blocks [paper, R50]. R101 uses the same positions (an
-#: assumption: the paper states the count for R50 only).
-NONLOCAL_BLOCKS: dict[int, tuple[int, ...]] = {1: (1, 3), 2: (1, 3, 5)}
+#: Non-local positions by depth, then by 0-based stage index (1 = res3 = ``layer2``): five blocks,
+#: after every other res3 block and, in res4, after every other block of R50 and every seventh
+#: of R101's 23, as the authors' Caffe2 code places them (its ``nonlocal_mod`` 2, and 2·4 − 1 for
+#: R101's res4).
+NONLOCAL_BLOCKS: dict[int, dict[int, tuple[int, ...]]] = {
+    50: {1: (1, 3), 2: (1, 3, 5)},
+    101: {1: (1, 3), 2: (6, 13, 20)},
+}
 
 
 class I3DBottleneck(nn.Module):
@@ -100,8 +104,9 @@ class I3DResNet(nn.Module):
 
     ``s`` (``spatial_stride``) is 16 with ``res5_stride=1`` and 32 with 2; ``temporal_stride`` is
     2 (the temporal pool after res2). ``temporal_pool_kernel`` is 3 (paper's table, padding 1)
-    or 2 (the authors' Caffe2 code). ``res5_dilation`` 2 keeps res5's receptive field when its
-    stride is 1 (off by default: the paper only says stride 1).
+    or 2 (the authors' Caffe2 code, padding 0); either gives ``T' = T / 2`` for an even T.
+    ``res5_dilation`` 2 keeps res5's receptive field when its stride is 1 (off by default: the
+    paper only says stride 1).
     """
 
     def __init__(
@@ -129,17 +134,19 @@ class I3DResNet(nn.Module):
         self.bn1 = nn.BatchNorm3d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))
+        # Padding (k − 1) // 2 keeps T' = T / 2 (even T) for both kernels: k = 2 with padding 1
+        # would give T/2 + 1 steps and break the temporal stride the boxes are sampled at.
         self.pool2 = nn.MaxPool3d(
             (temporal_pool_kernel, 1, 1),
             stride=(2, 1, 1),
-            padding=(temporal_pool_kernel // 2, 0, 0),
+            padding=((temporal_pool_kernel - 1) // 2, 0, 0),
         )
         self.in_planes = 64
         pattern = inflate_pattern(model_depth)
         layers = I3D_LAYERS[model_depth]
         strides = [1, 2, 2, res5_stride]
         dilations = [1, 1, 1, res5_dilation]
-        positions = NONLOCAL_BLOCKS if nonlocal_blocks else {}
+        positions = NONLOCAL_BLOCKS[model_depth] if nonlocal_blocks else {}
         for s, planes in enumerate((64, 128, 256, 512)):
             blocks = self._make_blocks(planes, layers[s], strides[s], pattern[s], dilations[s])
             nonlocal_after = {i: NonLocalBlock(planes * 4) for i in positions.get(s, ())}

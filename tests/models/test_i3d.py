@@ -103,3 +103,18 @@ def test_inflation_from_a_file_and_its_errors(tmp_path) -> None:
     small = torchvision.models.resnet18().state_dict()
     with pytest.raises(ValueError, match=r"layer1\.0\.conv1\.weight: 2D \(64, 64, 3, 3\)"):
         inflate_state_dict(I3DResNet(50), small)
+
+
+def test_both_temporal_pool_kernels_keep_the_reported_temporal_stride() -> None:
+    clip = torch.randn(1, 3, 8, 32, 32)
+    for kernel in (2, 3):
+        net = I3DResNet(50, n_classes=3, temporal_pool_kernel=kernel).eval()
+        with torch.no_grad():
+            steps = net.forward_features(clip).shape[2]
+        assert steps == 8 // net.temporal_stride == 4, kernel
+
+
+def test_r101_non_local_blocks_sit_where_the_authors_code_puts_them() -> None:
+    net = I3DResNet(101, nonlocal_blocks=True)
+    assert sorted(map(int, net.layer2.nl)) == [1, 3]
+    assert sorted(map(int, net.layer3.nl)) == [6, 13, 20]
