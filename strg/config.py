@@ -46,6 +46,8 @@ SOMETHING = ("somethingv1", "somethingv2")
 FRAME_PATTERNS = {"somethingv1": "sthv1", "somethingv2": "sthv2", "charades": "charades"}
 #: Data sets whose videos carry several labels (sigmoid scores, BCE, mAP).
 MULTI_LABEL = ("charades",)
+#: torch.compile's modes (``--compile_mode``).
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
 class ConfigError(StrgError, ValueError):
@@ -176,7 +178,7 @@ class FineTuning:
 
 @dataclass(frozen=True)
 class Optimisation:
-    """Optimiser, schedule, batch and precision."""
+    """Optimiser, schedule, batch, precision and the speed switches."""
 
     learning_rate: float = 0.1
     momentum: float = 0.9
@@ -196,6 +198,10 @@ class Optimisation:
     batchnorm_sync: bool = False
     n_epochs: int = 200
     amp: str = "none"
+    # How the network runs, not what it computes (strg.engine.speed): off, checkpoints are the same.
+    channels_last: bool = False
+    compile: bool = False
+    compile_mode: str = "default"
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
         errors.append("--proposal_path is only read with --strg")
     if o["hflip_swap_labels"] and o["no_hflip"]:
         errors.append("--hflip_swap_labels flips clips: drop --no_hflip")
+    if o["compile_mode"] != "default" and not o["compile"]:
+        errors.append(f"--compile_mode {o['compile_mode']} needs --compile")
     if o["overwrite_milestones"] and o["resume_path"] is None:
         errors.append("--overwrite_milestones needs --resume_path")
     if o["no_train"] and o["no_val"] and not o["inference"]:

@@ -47,6 +47,7 @@ COMPANIONS = {
     "resnext_cardinality": ["--model", "resnext"],
     **{flag: I3D for flag in ("nonlocal_blocks", "res5_stride", "res5_dilation",
                                "temporal_pool_kernel")},
+    "compile_mode": ["--compile"],
     **{flag: STRG for flag in ("nrois", "det_interval", "graphs", "gcn_layers", "gcn_fusion",
                                "gcn_residual", "no_global", "reduce_dim", "roi_output_size",
                                "iou_threshold", "global_dropout", "graph_dropout",
@@ -73,6 +74,9 @@ NEWER_FLAGS = (
     "res5_stride",
     "res5_dilation",
     "temporal_pool_kernel",
+    "channels_last",
+    "compile",
+    "compile_mode",
 )
 #: Read only at the edge: the root the paths are joined onto, and a flag refused outright.
 EDGE_ONLY = {"root_path", "accimage"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from strg.config import DATASETS, option_defaults
+from strg.config import COMPILE_MODES, DATASETS, option_defaults
 from strg.config_checks import contradictions
 from strg.models.names import MODELS
 
@@ -317,6 +317,29 @@ def _optimisation(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _speed(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "speed (training and inference; the weights and checkpoints are the same without them)"
+    )
+    group.add_argument(
+        "--channels_last",
+        action="store_true",
+        help="model and clips in the channels_last_3d memory format (faster convolutions on "
+        "recent CPUs and on GPUs, above all with --amp)",
+    )
+    group.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the model (the first batches take longer: it compiles per shape and "
+        "for training and evaluation)",
+    )
+    group.add_argument(
+        "--compile_mode",
+        choices=COMPILE_MODES,
+        help="torch.compile's mode, with --compile (default: %(default)s)",
+    )
+
+
 def _run_control(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("run control")
     group.add_argument("--resume_path", type=Path, help="checkpoint to resume from")
@@ -397,6 +420,7 @@ def build_parser(*, suppress_defaults: bool = False) -> argparse.ArgumentParser:
         add_model_options,
         add_region_graph_options,
         _optimisation,
+        _speed,
         _run_control,
         _distribution,
     ):

@@ -22,6 +22,7 @@ from strg.engine.distributed import Process, all_reduce_sums
 from strg.engine.logs import TableLogger
 from strg.engine.schedule import LearningRateSchedule
 from strg.engine.scores import clip_scores, video_scores
+from strg.engine.speed import clip_in_format
 from strg.models.region_features import clips_without_boxes
 from strg.structures import Batch
 
@@ -30,10 +31,13 @@ AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 @dataclass(frozen=True)
 class Precision:
-    """Autocast settings: ``amp`` is ``none``, ``bf16`` or ``fp16`` on ``device``."""
+    """How a forward pass runs: autocast (``amp`` is ``none``, ``bf16`` or ``fp16`` on
+    ``device``) and, with ``channels_last``, the clips in channels_last_3d
+    (:mod:`strg.engine.speed`)."""
 
     device: torch.device
     amp: str = "none"
+    channels_last: bool = False
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """The autocast context of a forward pass (a no-op without AMP)."""
@@ -44,11 +48,12 @@ class Precision:
 
 def forward(model: nn.Module, batch: Batch, precision: Precision) -> torch.Tensor:
     """Logits ``B×K`` (float32) of a batch already on the model's device."""
+    frames = clip_in_format(batch.frames, precision.channels_last)
     with precision.autocast():
         if batch.boxes is None:
-            logits = model(batch.frames)
+            logits = model(frames)
         else:
-            logits = model(batch.frames, batch.boxes, batch.box_mask)
+            logits = model(frames, batch.boxes, batch.box_mask)
     return logits.float()
 
 

@@ -30,6 +30,7 @@ from strg.engine.model_setup import build_run_model, feature_step, load_resumed_
 from strg.engine.optim import build_optimizer, frozen_modules
 from strg.engine.result_file import write_result_file
 from strg.engine.schedule import LearningRateSchedule
+from strg.engine.speed import compiled, to_channels_last
 from strg.engine.tracking import Tracker
 from strg.structures import SUBSETS
 
@@ -69,7 +70,7 @@ def _run(config: RunConfig, process: Process) -> int:
         model, config.fine_tuning.ft_begin_module, config.fine_tuning.freeze_bn
     )
     network = _place(model, config, process)
-    precision = Precision(process.device, optimisation.amp)
+    precision = Precision(process.device, optimisation.amp, optimisation.channels_last)
     batch_size = max(optimisation.batch_size // process.world_size, 1)
     if process.is_main:
         _write_opts(config, begin_epoch, process, batch_size)
@@ -113,14 +114,20 @@ def _seed_everything(seed: int) -> None:
 
 
 def _place(model: nn.Module, config: RunConfig, process: Process) -> nn.Module:
-    """The model on its device, with SyncBatchNorm and DDP when asked for."""
+    """The network that runs: the model on its device, in channels_last_3d, with SyncBatchNorm,
+    torch.compile and DDP when asked for. ``model`` itself stays unwrapped (the checkpoints save
+    it: no ``_orig_mod.`` or ``module.`` prefix)."""
+    optimisation = config.optimisation
     model.to(process.device)
-    if config.optimisation.batchnorm_sync:
+    if optimisation.channels_last:
+        to_channels_last(model)
+    if optimisation.batchnorm_sync:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    network = compiled(model, optimisation.compile_mode) if optimisation.compile else model
     if not process.distributed:
-        return model
+        return network
     return nn.parallel.DistributedDataParallel(
-        model,
+        network,
         device_ids=[process.device] if process.device.type == "cuda" else None,
         find_unused_parameters=config.model.strg,
     )
