@@ -1,20 +1,23 @@
-"""Speed of I3D-R50 and STRG-I3D-R50 (ours) against pytorchvideo's i3d_r50, per clip.
+"""Training-step speed of STRG-I3D-R50 (ours) per switch set, its share of the device's peak,
+and our I3D-R50 against pytorchvideo's.
 
-Prints forward and forward+backward seconds per clip at each clip length (default 8 and 32
-frames at 224²) in fp32, bf16 autocast and channels_last_3d, the STRG head's share of the step
-(the head's forward+backward timed alone on precomputed features, over its stride-1 backbone's
-step, at the longest clip), and ends with::
+For each switch set (``--switches``: ``none``, ``channels_last``, ``compile``,
+``channels_last+compile``, main.py's ``--channels_last`` / ``--compile``) it times the training
+step (forward + backward) of STRG-I3D-R50 at ``--frames``×``--size``² in ``--precision``, with
+peak memory on a GPU. The step's FLOPs come from ``torch.utils.flop_counter``, the peak from a
+square matmul of the same precision in the same run. It ends with::
 
-    i3d_r50 time vs pytorchvideo: N.NNx   (ours / theirs, fp32, forward+backward, 8×224²)
-    strg head share: NN %
+    strg step share of bf16 peak: NN %   (best switches, GFLOP, s/step, peak GFLOP/s)
+    i3d_r50 time vs pytorchvideo: N.NNx  (ours with those switches / pytorchvideo's plain model)
 
-pytorchvideo (0.1.5) is optional: without it the comparison is reported as not measured. Its
-``i3d_r50`` has a fixed 4×7×7 head pool, so it is only run at 8×224². Timings are medians of
-``--repeats`` after one warm-up; on a CPU an I3D-R50 step at 32×224² takes seconds, so keep
-the repeats low there. ``--device cuda`` also reports peak memory.
+``--precision auto`` takes bf16 unless the device's bf16 matmul is slower than its fp32 one (a
+CPU without bf16 kernels: there a bf16 step takes hours); the share is then of the fp32 peak and
+the bf16 line says why it was not measured. pytorchvideo (extra ``bench``) is optional: without
+it the comparison is reported as not measured. Times are medians of ``--repeats`` steps after one
+warm-up (which compiles under ``compile``; its time is printed apart).
 
-    python benchmarks/models.py [--frames 8 32] [--size 224] [--batch 1] [--repeats 3]
-        [--modes fp32 bf16 channels_last] [--nrois 10] [--device cpu|cuda]
+    python benchmarks/models.py [--device cpu|cuda] [--frames 32] [--size 224] [--batch 1]
+        [--precision auto|fp32|bf16] [--switches none channels_last compile ...] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -27,20 +30,17 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from strg.engine.speed import clip_in_format, compiled, to_channels_last
 from strg.models import build_model
 from strg.models.info import dummy_boxes
 
-
-def pytorchvideo_i3d():
-    try:
-        from pytorchvideo.models.hub import i3d_r50
-    except Exception as error:  # ImportError, or a torchvision it cannot work with
-        print(f"pytorchvideo i3d_r50: not measured ({type(error).__name__}: {error})")
-        return None
-    return i3d_r50(pretrained=False)
+SWITCHES = ("none", "channels_last", "compile", "channels_last+compile")
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
 def sync(device: torch.device) -> None:
@@ -48,121 +48,157 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def time_step(model, inputs, mode: str, backward: bool, repeats: int, device) -> float:
-    """Median seconds of one forward (+ backward) pass on ``inputs``."""
-    model.train(backward)
-    autocast = (
-        torch.autocast(device.type, dtype=torch.bfloat16) if mode == "bf16" else nullcontext()
-    )
-    times = []
-    for i in range(repeats + 1):
-        model.zero_grad(set_to_none=True)
+def matmul_peak(dtype: torch.dtype, device: torch.device) -> float:
+    """GFLOP/s of the fastest square matmul, growing the side until one product takes 0.3 s
+    (a device without kernels for ``dtype`` stops early) or reaches 4096 (8192 on a GPU)."""
+    best, side, largest = 0.0, 256, 8192 if device.type == "cuda" else 4096
+    while side <= largest:
+        a = torch.randn(side, side, dtype=dtype, device=device)
+        b = torch.randn(side, side, dtype=dtype, device=device)
+        a @ b
         sync(device)
-        start = time.perf_counter()
-        with autocast, torch.set_grad_enabled(backward):
-            out = model(*inputs)
-            if backward:
-                out.float().sum().backward()
-        sync(device)
-        if i:  # the first pass is a warm-up
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        count, start = 0, time.perf_counter()
+        while count < 3 or time.perf_counter() - start < 0.2:
+            a @ b
+            sync(device)
+            count += 1
+            if time.perf_counter() - start > 0.3:
+                break
+        each = (time.perf_counter() - start) / count
+        best = max(best, 2 * side**3 / each / 1e9)
+        if each > 0.3:
+            break
+        side *= 2
+    return best
 
 
-def time_head(strg, clip, boxes, valid, repeats: int, device) -> float:
-    """Median seconds of the STRG head's forward+backward alone, on precomputed fp32 features."""
-    strg.train()
-    with torch.no_grad():
-        features = strg.backbone.forward_features(clip.to(device))
-    features.requires_grad_(True)
-    boxes, valid = boxes.to(device), valid.to(device)
-    times = []
-    for i in range(repeats + 1):
-        strg.zero_grad(set_to_none=True)
-        sync(device)
-        start = time.perf_counter()
-        strg.head(features, boxes, valid).sum().backward()
-        sync(device)
-        if i:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def strg_model(nrois: int) -> nn.Module:
+    torch.manual_seed(0)
+    return build_model("i3d_strg", model_depth=50, n_classes=400, nrois=nrois)
 
 
-def prepare(model, inputs, mode: str, device):
+def i3d_model() -> nn.Module:
+    torch.manual_seed(0)
+    return build_model("i3d", model_depth=50, n_classes=400)  # res5 stride 2, as pytorchvideo
+
+
+def pytorchvideo_i3d(frames: int, size: int) -> nn.Module | str:
+    """pytorchvideo's i3d_r50 (its head pool sized for the clip), or why it cannot be built."""
+    try:
+        from pytorchvideo.models.hub import i3d_r50
+    except Exception as error:  # ImportError, or a torchvision it cannot work with
+        return f"{type(error).__name__}: {error}; install the extra 'bench'"
+    torch.manual_seed(0)
+    return i3d_r50(pretrained=False, head_pool_kernel_size=(frames // 2, size // 32, size // 32))
+
+
+def prepare(model: nn.Module, switches: str, device: torch.device) -> nn.Module:
+    """The network ``switches`` asks for, as main.py's _place builds it."""
     model = model.to(device)
+    if "channels_last" in switches:
+        to_channels_last(model)
+    return compiled(model) if "compile" in switches else model
+
+
+def time_steps(network, inputs, precision: str, repeats: int, device, count_flops: bool = False):
+    """(median seconds of a training step, seconds of the warm-up step, its FLOPs or None)."""
+    network.train()
+    autocast = (
+        torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    )
+    times, flops = [], None
+    for i in range(repeats + 1):
+        network.zero_grad(set_to_none=True)
+        counter = FlopCounterMode(display=False) if count_flops and not i else nullcontext()
+        sync(device)
+        start = time.perf_counter()
+        with counter:  # forward and backward
+            with autocast:
+                out = network(*inputs)
+            out.float().sum().backward()
+        sync(device)
+        times.append(time.perf_counter() - start)
+        if isinstance(counter, FlopCounterMode):
+            flops = counter.get_total_flops()
+    return statistics.median(times[1:]), times[0], flops
+
+
+def measure(name, model, inputs, switches, precision, repeats, device, count_flops=False):
+    """Time one model under one switch set; print its line; return (seconds, FLOPs or None)."""
+    network = prepare(model, switches, device)
     clip, *rest = (x.to(device) for x in inputs)
-    if mode == "channels_last":
-        model = model.to(memory_format=torch.channels_last_3d)
-        clip = clip.contiguous(memory_format=torch.channels_last_3d)
-    return model, (clip, *rest)
+    inputs = (clip_in_format(clip, "channels_last" in switches), *rest)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    seconds, first, flops = time_steps(
+        network, inputs, precision, repeats, device, count_flops and "compile" not in switches
+    )
+    memory = ""
+    if device.type == "cuda":
+        memory = f"  peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
+    warm = f"  (first step, compiling: {first:.1f} s)" if "compile" in switches else ""
+    print(f"{name:<21} {precision} {switches:<22} step {seconds:7.3f} s{memory}{warm}", flush=True)
+    return seconds, flops
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--modes", nargs="+", default=["fp32", "bf16", "channels_last"],
-                        choices=["fp32", "bf16", "channels_last"])  # fmt: skip
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
+    parser.add_argument("--switches", nargs="+", choices=SWITCHES, default=list(SWITCHES))
+    parser.add_argument("--repeats", type=int, default=2, help="timed steps after the warm-up")
     parser.add_argument("--nrois", type=int, default=10)
-    parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    torch.manual_seed(0)
-    print(f"device {device}, threads {torch.get_num_threads()}, torch {torch.__version__}, "
-          f"batch {args.batch}, repeats {args.repeats}")  # fmt: skip
+    capability = torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else ""
+    print(f"device {device} {capability}, threads {torch.get_num_threads()}, torch "
+          f"{torch.__version__}, {args.frames}×{args.size}², batch {args.batch}, "
+          f"repeats {args.repeats}")  # fmt: skip
+    peaks = {name: matmul_peak(dtype, device) for name, dtype in DTYPES.items()}
+    print(f"matmul peak: fp32 {peaks['fp32']:.1f} GFLOP/s, bf16 {peaks['bf16']:.1f} GFLOP/s")
+    precision = args.precision
+    if precision == "auto":
+        precision = "bf16" if peaks["bf16"] >= peaks["fp32"] else "fp32"
 
-    ours = build_model("i3d", model_depth=50, n_classes=400)  # res5 stride 2
-    strg = build_model("i3d_strg", model_depth=50, n_classes=400, nrois=args.nrois)
-    theirs = pytorchvideo_i3d() if 8 in args.frames and args.size == 224 else None
-    results: dict[tuple, float] = {}
-    for frames in args.frames:
-        clip = torch.randn(args.batch, 3, frames, args.size, args.size)
-        steps = frames // strg.backbone.temporal_stride
-        boxes, valid = dummy_boxes(steps, args.nrois, args.size, args.batch)
-        runs = [("i3d_r50", ours, (clip,)), ("strg_i3d_r50", strg, (clip, boxes, valid)),
-                ("strg_backbone", strg.backbone, (clip,))]  # fmt: skip
-        if theirs is not None and frames == 8:
-            runs.append(("pytorchvideo_i3d_r50", theirs, (clip,)))
-        for mode in args.modes:
-            for name, model, inputs in runs:
-                model_d, inputs_d = prepare(model, inputs, mode, device)
-                if device.type == "cuda":
-                    torch.cuda.reset_peak_memory_stats()
-                fwd = time_step(model_d, inputs_d, mode, False, args.repeats, device) / args.batch
-                step = time_step(model_d, inputs_d, mode, True, args.repeats, device) / args.batch
-                results[(name, frames, mode)] = step
-                memory = ""
-                if device.type == "cuda":
-                    memory = f"  peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
-                print(f"{name:<22} {frames:>3}×{args.size}² {mode:<13} "
-                      f"forward {fwd:7.3f} s/clip  forward+backward {step:7.3f} s/clip{memory}",
-                      flush=True)  # fmt: skip
-                model.to(memory_format=torch.contiguous_format)
-
-    # The head is timed on its own (precomputed backbone features): the difference of two noisy
-    # whole-model timings is not a measurement on a busy CPU.
-    longest = max(args.frames)
-    clip = torch.randn(args.batch, 3, longest, args.size, args.size)
-    steps = longest // strg.backbone.temporal_stride
+    clip = torch.randn(args.batch, 3, args.frames, args.size, args.size)
+    steps = args.frames // strg_model(args.nrois).backbone.temporal_stride
     boxes, valid = dummy_boxes(steps, args.nrois, args.size, args.batch)
-    head_step = time_head(strg.to(device), clip, boxes, valid, max(args.repeats, 5), device)
-    backbone_step = results.get(("strg_backbone", longest, "fp32")) or time_step(
-        strg.backbone, (clip.to(device),), "fp32", True, args.repeats, device
-    )
-    share = 100 * head_step / backbone_step
-    print(
-        f"strg head alone: forward+backward {head_step / args.batch:.3f} s/clip at {longest} "
-        f"frames, T' = {steps}, N = {args.nrois}, fp32; backbone {backbone_step / args.batch:.3f}"
-    )
-    key = ("pytorchvideo_i3d_r50", 8, "fp32")
-    if key in results:
-        ratio = results[("i3d_r50", 8, "fp32")] / results[key]
-        print(f"i3d_r50 time vs pytorchvideo: {ratio:.2f}x")
-    else:
-        print("i3d_r50 time vs pytorchvideo: not measured (needs pytorchvideo, fp32, 8×224²)")
-    print(f"strg head share: {share:.0f} %")
+    results, flops = {}, None
+    for switches in args.switches:
+        seconds, counted = measure(
+            "strg_i3d_r50", strg_model(args.nrois), (clip, boxes, valid), switches, precision,
+            args.repeats, device, count_flops=flops is None,
+        )  # fmt: skip
+        results[switches], flops = seconds, flops or counted
+    if flops is None:  # every set compiled: count on the plain model
+        network = strg_model(args.nrois).to(device)
+        flops = time_steps(network, (clip, boxes, valid), precision, 0, device, True)[2]
+    if "none" in results:
+        ratios = ", ".join(f"{s} {results['none'] / t:.2f}x" for s, t in results.items())
+        print(f"strg_i3d_r50 speed-up over none: {ratios}")
+    best = min(results, key=results.get)
+    share = 100 * flops / results[best] / (peaks[precision] * 1e9)
+    rate = flops / results[best] / 1e9
+    detail = (f"({best}, {flops / 1e9:.0f} GFLOP in {results[best]:.2f} s/step = {rate:.0f} "
+              f"GFLOP/s, peak {peaks[precision]:.0f} GFLOP/s)")  # fmt: skip
+    if precision == "fp32" and args.precision == "auto":
+        print(f"strg step share of bf16 peak: not measured (bf16 matmul {peaks['bf16']:.1f} "
+              f"GFLOP/s, slower than fp32's {peaks['fp32']:.0f}: this device has no fast bf16 "
+              "kernels; the steps ran in fp32)")  # fmt: skip
+    print(f"strg step share of {precision} peak: {share:.0f} %   {detail}")
+
+    theirs = pytorchvideo_i3d(args.frames, args.size)
+    if isinstance(theirs, str):
+        print(f"i3d_r50 time vs pytorchvideo: not measured ({theirs})")
+        return 0
+    ours, _ = measure("i3d_r50", i3d_model(), (clip,), best, precision, args.repeats, device)
+    plain, _ = measure("pytorchvideo_i3d_r50", theirs, (clip,), "none", precision, args.repeats,
+                       device)  # fmt: skip
+    print(f"i3d_r50 time vs pytorchvideo: {ours / plain:.2f}x   (ours {best} {ours:.2f} s / "
+          f"pytorchvideo's plain model {plain:.2f} s, {precision})")  # fmt: skip
     return 0
 
 
