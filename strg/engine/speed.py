@@ -39,8 +39,3 @@ def compiled(model: nn.Module, mode: str = "default") -> nn.Module:
     """``torch.compile(model, mode=mode)``; compilation itself happens at the first call of
     each input shape and of training and evaluation mode."""
     return torch.compile(model, mode=mode)
-
-
-def unwrapped(module: nn.Module) -> nn.Module:
-    """The model under torch.compile's wrapper (``module`` itself when it is not compiled)."""
-    return getattr(module, "_orig_mod", module)
