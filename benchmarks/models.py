@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nrois", type=int, default=10)
     args = parser.parse_args(argv)
     device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # as main.py on a GPU
     capability = torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else ""
     print(f"device {device} {capability}, threads {torch.get_num_threads()}, torch "
           f"{torch.__version__}, {args.frames}×{args.size}², batch {args.batch}, "
