@@ -49,24 +49,25 @@ def sync(device: torch.device) -> None:
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device) -> float:
-    """GFLOP/s of the fastest square matmul, growing the side until one product takes 0.3 s
-    (a device without kernels for ``dtype`` stops early) or reaches 4096 (8192 on a GPU)."""
+    """GFLOP/s of the fastest square matmul (the best of at least two products per side),
+    growing the side until one product takes 0.3 s (a device without kernels for ``dtype`` stops
+    early) or reaches 4096 (8192 on a GPU)."""
     best, side, largest = 0.0, 256, 8192 if device.type == "cuda" else 4096
     while side <= largest:
         a = torch.randn(side, side, dtype=dtype, device=device)
         b = torch.randn(side, side, dtype=dtype, device=device)
         a @ b
         sync(device)
-        count, start = 0, time.perf_counter()
-        while count < 3 or time.perf_counter() - start < 0.2:
+        fastest, start = float("inf"), time.perf_counter()
+        for count in range(1, 100):
+            product = time.perf_counter()
             a @ b
             sync(device)
-            count += 1
-            if time.perf_counter() - start > 0.3:
+            fastest = min(fastest, time.perf_counter() - product)
+            if count >= 2 and time.perf_counter() - start > 0.2:
                 break
-        each = (time.perf_counter() - start) / count
-        best = max(best, 2 * side**3 / each / 1e9)
-        if each > 0.3:
+        best = max(best, 2 * side**3 / fastest / 1e9)
+        if fastest > 0.3:
             break
         side *= 2
     return best
@@ -120,7 +121,7 @@ def time_steps(network, inputs, precision: str, repeats: int, device, count_flop
         times.append(time.perf_counter() - start)
         if isinstance(counter, FlopCounterMode):
             flops = counter.get_total_flops()
-    return statistics.median(times[1:]), times[0], flops
+    return statistics.median(times[1:] or times), times[0], flops
 
 
 def measure(name, model, inputs, switches, precision, repeats, device, count_flops=False):
@@ -181,11 +182,16 @@ def main(argv: list[str] | None = None) -> int:
     if "none" in results:
         ratios = ", ".join(f"{s} {results['none'] / t:.2f}x" for s, t in results.items())
         print(f"strg_i3d_r50 speed-up over none: {ratios}")
+    # A shared or virtual machine's speed drifts: the peak is measured again after the steps and
+    # the higher of the two taken, so that a slow moment during the first cannot inflate the share.
+    after = matmul_peak(DTYPES[precision], device)
+    print(f"matmul peak after the steps: {precision} {after:.1f} GFLOP/s")
+    peak = max(peaks[precision], after)
     best = min(results, key=results.get)
-    share = 100 * flops / results[best] / (peaks[precision] * 1e9)
+    share = 100 * flops / results[best] / (peak * 1e9)
     rate = flops / results[best] / 1e9
     detail = (f"({best}, {flops / 1e9:.0f} GFLOP in {results[best]:.2f} s/step = {rate:.0f} "
-              f"GFLOP/s, peak {peaks[precision]:.0f} GFLOP/s)")  # fmt: skip
+              f"GFLOP/s, peak {peak:.0f} GFLOP/s)")  # fmt: skip
     if precision == "fp32" and args.precision == "auto":
         print(f"strg step share of bf16 peak: not measured (bf16 matmul {peaks['bf16']:.1f} "
               f"GFLOP/s, slower than fp32's {peaks['fp32']:.0f}: this device has no fast bf16 "
