@@ -6,6 +6,7 @@ import argparse
 import math
 from collections.abc import Sequence
 
+from strg.cli.invocation import prog
 from strg.models.builder import MODELS, build_model
 from strg.models.info import count_flops, model_inputs, stage_shapes
 
@@ -13,7 +14,7 @@ from strg.models.info import count_flops, model_inputs, stage_shapes
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the figures of one model; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.model_info",
+        prog=prog("model_info"),
         description="Parameters, FLOPs per view (torch.utils.flop_counter) and the feature "
         "shape after each stage of a model.",
     )
@@ -46,3 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     flops = count_flops(model, inputs)
     print(f"FLOPs per view: {flops / 1e9:.2f} G ({flops / 2e9:.2f} G multiply-adds)")
     return 0 if math.isfinite(flops) else 1
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from strg.cli.invocation import prog
 from strg.config import DATASETS, option_defaults
 from strg.config_checks import contradictions
 from strg.models.names import MODELS
@@ -325,7 +326,8 @@ def _run_control(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--accimage",
         action="store_true",
-        help="accepted for old command lines and refused: frames are decoded by torchvision",
+        help="accepted for old command lines and refused: JPEG frames (folders, hdf5) are "
+        "decoded by libjpeg-turbo through simplejpeg, video files by PyAV",
     )
     group.add_argument(
         "--tensorboard", action="store_true", help="TensorBoard events in result_path"
@@ -357,7 +359,7 @@ def _distribution(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The ``main.py`` parser."""
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=prog("train", "python main.py"),
         description="Train, validate and run inference with 3D CNNs and Space-Time Region Graphs.",
     )
     for add in (
@@ -374,7 +376,22 @@ def build_parser() -> argparse.ArgumentParser:
         add(parser)
     # Every default is declared once, by the configuration (strg.config).
     parser.set_defaults(**option_defaults())
+    _show_defaults(parser)
     return parser
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Append ``(default: X)`` to every help that does not state its default yet, so that ``-h``
+    shows what an option left out means (flags and empty defaults say nothing)."""
+    for action in parser._actions:
+        default = action.default
+        # `is`, not `in`: 0 is a default worth showing, and 0 == False
+        unstated = any(default is nothing for nothing in (None, argparse.SUPPRESS, False))
+        if unstated or default == "" or action.help in (None, argparse.SUPPRESS):
+            continue
+        if "default" in action.help:
+            continue
+        action.help += " (default: %(default)s)"
 
 
 def check_options(args: argparse.Namespace) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from strg.atomic import write_json_atomic
 from strg.cli.errors import USER_ERROR, user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.structures import SUBSETS
 from strg.viz.graph import sample_graph
@@ -31,7 +32,7 @@ STATS_FLAGS = ("subset", "max_videos", "batch_size", "n_threads", "json")
 def build_parser() -> argparse.ArgumentParser:
     """The command line of visualize_graph."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.visualize_graph",
+        prog=prog("visualize_graph"),
         description=(
             "Draw one video through an STRG checkpoint of main.py: the clip's frames at the "
             "feature steps with their boxes, the strongest similarity and forward spatial-temporal "
@@ -165,3 +166,7 @@ def _statistics(args: argparse.Namespace) -> int:
             return USER_ERROR
         print(f"wrote {args.json}")
     return 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())
