@@ -135,7 +135,7 @@ class VideoDataset(Dataset):
         temporal_clips = self.temporal(record.frame_indices, generator)
         video_proposals = None
         if self.proposals is not None:
-            video_proposals = self.proposals.load(record.video_id)
+            video_proposals = self.proposals.load(record.video_id, record.frame_indices[-1])
         out = []
         for frame_indices in temporal_clips:
             video = self.reader.read(record, frame_indices)
