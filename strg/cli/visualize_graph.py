@@ -137,6 +137,13 @@ def _picture(args: argparse.Namespace) -> int:
     top = ", ".join(f"{name} {score:.3f}" for name, score in sample.top(3))
     print(f"video {sample.video_id}: truth {', '.join(sample.labels) or 'unlabelled'}; top-3 {top}")
     print(f"wrote {out} ({counts} edges)")
+    if not bool(sample.valid.any()):
+        print(
+            f"note: no box of video {sample.video_id} falls inside the crop of its first clip, so "
+            f"{out} shows its frames without boxes or edges (check its proposals, or use "
+            "--phase with another crop)",
+            file=sys.stderr,
+        )
     return 0
 
 
