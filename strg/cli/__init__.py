@@ -39,7 +39,7 @@ COMMANDS: dict[str, str] = {
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"
 
 
-def main(argv: list[str] | None = None) -> int:
+def dispatch(argv: list[str] | None = None) -> int:
     """Dispatch to a sub-command; returns its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -54,3 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
     set_dispatched(command)
     return importlib.import_module(COMMANDS[command]).main(rest)
+
+
+#: The ``strg`` entry point. (Once ``strg.cli.main``, the main.py module, is imported, the
+#: attribute ``strg.cli.main`` is that module: in-process callers use :func:`dispatch`.)
+main = dispatch
