@@ -90,8 +90,8 @@ class VideoDataset(Dataset):
                 others = f" ({len(missing) - 1} other video(s) too)" if len(missing) > 1 else ""
                 raise ProposalStoreError(
                     f"no proposals for video {missing[0]}: {proposals.path(missing[0])} does not "
-                    f"exist{others}; run extract_proposals / import_boxes, or build the data set "
-                    "with skip_missing"
+                    f"exist{others}; run extract_proposals / import_boxes, or pass "
+                    "--skip_missing"
                 )
 
     def __len__(self) -> int:
