@@ -89,7 +89,10 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
         if not 0 <= o[name] < 1:
             errors.append(f"--{name} must be in [0, 1), got {o[name]}")
     if o["accimage"]:
-        errors.append("--accimage is not supported: frames are decoded by torchvision")
+        errors.append(
+            "--accimage is not supported: JPEG frames are decoded by libjpeg-turbo through "
+            "simplejpeg, video files by PyAV"
+        )
     if o["amp"] == "fp16" and o["no_cuda"]:
         errors.append("--amp fp16 needs a GPU (on the CPU it is ~100x slower): use --amp bf16")
     return errors

@@ -1,8 +1,9 @@
 """The ``strg`` command: one sub-command per tool, each also reachable as a module.
 
 ``strg synth ...`` is ``python -m strg.synth ...``; ``strg vid2img_sthv2 ...`` is
-``python -m util_scripts.vid2img_sthv2 ...``, ``strg train ...`` is ``python main.py ...``, and so
-on. Argument parsing lives in this package only: the rest of the library takes explicit arguments.
+``python -m util_scripts.vid2img_sthv2 ...`` and ``python -m strg.cli.vid2img_sthv2 ...``,
+``strg train ...`` is ``python main.py ...`` and ``python -m strg.cli.main ...``, and so on.
+Argument parsing lives in this package only: the rest of the library takes explicit arguments.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ COMMANDS: dict[str, str] = {
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"
 
 
-def main(argv: list[str] | None = None) -> int:
+def dispatch(argv: list[str] | None = None) -> int:
     """Dispatch to a sub-command; returns its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -49,4 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"strg: unknown command {argv[0]!r}; valid: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
+    from strg.cli.invocation import set_dispatched
+
+    set_dispatched(command)
     return importlib.import_module(COMMANDS[command]).main(rest)
+
+
+#: The ``strg`` entry point. (Once ``strg.cli.main``, the main.py module, is imported, the
+#: attribute ``strg.cli.main`` is that module: in-process callers use :func:`dispatch`.)
+main = dispatch

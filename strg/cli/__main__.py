@@ -1,5 +1,5 @@
 import sys
 
-from strg.cli import main
+from strg.cli import dispatch
 
-sys.exit(main())
+sys.exit(dispatch())

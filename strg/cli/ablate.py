@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from strg.atomic import write_text_atomic
+from strg.cli.invocation import prog
 from strg.evaluation.paired import Interval, PairedDifference, paired_difference
 
 
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     from strg.cli.demo import add_data_options, add_recipe_options
 
     parser = argparse.ArgumentParser(
-        prog="strg ablate",
+        prog=prog("ablate"),
         description=(
             "The paper's ablation on the embedded data set, over several seeds: the backbone "
             "alone, + similarity graph, + spatial-temporal graphs, both; 1 to 4 graph layers; end "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from strg.cli.common import print_list, resolve_jobs, write_json_files
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.activitynet import add_fps
 
@@ -15,7 +16,7 @@ from strg.prep.activitynet import add_fps
 def build_parser() -> argparse.ArgumentParser:
     """The command line of add_fps_into_activitynet_json (the original's arguments)."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.add_fps_into_activitynet_json",
+        prog=prog("add_fps_into_activitynet_json"),
         description=(
             "Probe every VIDEO_DIR/v_<id>.mp4 with ffprobe and store its frame rate as "
             "database[<id>].fps of the ActivityNet JSON, written to DST_JSON (default: JSON "
@@ -62,3 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if status == 0:
         print(f"wrote {destination}: fps of {result.updated} videos")
     return status
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.charades import OFFICIAL_FPS, build_annotation
 
@@ -15,7 +16,7 @@ from strg.prep.charades import OFFICIAL_FPS, build_annotation
 def build_parser() -> argparse.ArgumentParser:
     """The command line of charades_json."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.charades_json",
+        prog=prog("charades_json"),
         description=(
             "Build the multi-label annotation JSON of Charades from DIR/Charades_v1_classes.txt, "
             "Charades_v1_train.csv (training) and Charades_v1_test.csv (validation). Each entry: "
@@ -47,3 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except StrgError as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -86,6 +86,8 @@ def write_annotation(result: Any, dst_path: Path, skip_missing: bool) -> int:
     """Write one builder's annotation JSON (``result`` has ``annotation``, ``missing`` and
     ``counts``) and say what it holds; 0, 1 when videos have no frames and ``skip_missing`` is
     off (nothing written), 2 when the file cannot be written."""
+    for warning in getattr(result, "warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     if not report_missing(result.missing, skip_missing):
         return 1
     status = write_json_files({dst_path: result.annotation})

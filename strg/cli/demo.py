@@ -16,11 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from strg.cli.invocation import prog
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the demo."""
     parser = argparse.ArgumentParser(
-        prog="strg demo",
+        prog=prog("demo", "strg demo"),
         description=(
             "Generate the embedded data set (Something-Something v2 layout), extract its frames, "
             "build the annotation JSON and import the boxes; then train the backbone (stage 1), "
@@ -109,17 +111,6 @@ def add_recipe_options(
     )
 
 
-def _environment() -> dict[str, str]:
-    """The demo's environment: the checkout's ``util_scripts`` importable from any directory."""
-    environment = dict(os.environ)
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "util_scripts").is_dir():
-        environment["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(checkout), environment.get("PYTHONPATH", "")])
-        )
-    return environment
-
-
 def _shown(argument: str) -> str:
     """An argument as a user would type it in the current directory."""
     if argument == sys.executable:
@@ -132,7 +123,7 @@ def run_step(title: str, command: list[str]) -> float:
     """Print and run one public command; stop the demo with its exit status when it fails."""
     print(f"\n== {title}\n$ {shlex.join(_shown(argument) for argument in command)}", flush=True)
     started = time.perf_counter()
-    completed = subprocess.run(command, check=False, env=_environment())
+    completed = subprocess.run(command, check=False)
     if completed.returncode != 0:
         print(
             f"demo: step '{title}' failed with exit status {completed.returncode}", file=sys.stderr
@@ -156,14 +147,14 @@ def prepare(args: argparse.Namespace) -> tuple[Path, Path, Path]:
             "--workers", str(args.n_jobs),
         ]),
         "extract frames": run_step("2/4 extract frames", [
-            python, "-m", "util_scripts.vid2img_sthv2", str(dataset / "videos"), str(frames),
+            python, "-m", "strg.cli.vid2img_sthv2", str(dataset / "videos"), str(frames),
             "--n_jobs", str(args.n_jobs),
         ]),
         "annotation JSON": run_step("3/4 build the annotation JSON", [
-            python, "-m", "util_scripts.sthv2_json", str(dataset), str(frames), str(annotation),
+            python, "-m", "strg.cli.sthv2_json", str(dataset), str(frames), str(annotation),
         ]),
         "import boxes": run_step("4/4 import the boxes into the proposal store", [
-            python, "-m", "util_scripts.import_boxes", str(dataset / "bounding_box_smthsmth.json"),
+            python, "-m", "strg.cli.import_boxes", str(dataset / "bounding_box_smthsmth.json"),
             str(boxes), "--video_dir", str(dataset / "videos"),
         ]),
     }  # fmt: skip
@@ -206,3 +197,7 @@ def report(annotation_path: Path, dataset: Path, timings: dict[str, float]) -> N
     print(f"boxes: {n_boxes} in {len(boxes)} videos ({dataset / 'bounding_box_smthsmth.json'})")
     print("time: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items()))
     print(f"annotation JSON for training: {annotation_path}")
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -61,14 +61,14 @@ def train_and_compare(
             run_step(f"evaluate {name}: top-{k}", recipe.evaluate(directory, k))
         scores[name] = read_scores(directory)
     run_step("the graph's statistics over the validation videos", [
-        sys.executable, "-m", "util_scripts.visualize_graph", "--resume_path",
+        sys.executable, "-m", "strg.cli.visualize_graph", "--resume_path",
         str(recipe.stage2_checkpoint(strg)), "--stats", "--json", str(work / "graph_stats.json"),
         "--n_threads", str(args.n_jobs),
     ])  # fmt: skip
     pictures = work / "pictures"
     video_id = _first_validation_video(annotation)
     run_step(f"picture of the graph of validation video {video_id}", [
-        sys.executable, "-m", "util_scripts.visualize_graph", "--resume_path",
+        sys.executable, "-m", "strg.cli.visualize_graph", "--resume_path",
         str(recipe.stage2_checkpoint(strg)), "--video_id", video_id,
         "--out", str(pictures / "graph.png"),
     ])  # fmt: skip

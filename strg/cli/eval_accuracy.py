@@ -7,6 +7,7 @@ from pathlib import Path
 
 from strg.atomic import write_text_atomic
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.evaluation.accuracy import top_k_accuracy
 from strg.evaluation.files import read_ground_truth, read_results
@@ -15,7 +16,7 @@ from strg.evaluation.files import read_ground_truth, read_results
 def build_parser() -> argparse.ArgumentParser:
     """The command line of eval_accuracy (the original's arguments)."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.eval_accuracy",
+        prog=prog("eval_accuracy"),
         description="Top-k video accuracy of an inference result JSON against an annotation JSON.",
     )
     parser.add_argument("ground_truth_path", type=Path, help="annotation JSON")
@@ -53,3 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.save:
         write_text_atomic(args.result_path.parent / f"top{args.k}.txt", f"{report.accuracy}\n")
     return 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.evaluation.files import (
     EvaluationInputError,
@@ -21,7 +22,7 @@ from strg.evaluation.mean_ap import mean_average_precision
 def build_parser() -> argparse.ArgumentParser:
     """The command line of eval_map."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.eval_map",
+        prog=prog("eval_map"),
         description=(
             "Mean average precision over classes (Charades' official metric) of an inference "
             "result JSON against a multi-label annotation JSON; also weighted AP. A class a video "
@@ -63,3 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mAP: {report.mean_ap}")
     print(f"weighted AP: {report.weighted_ap}")
     return 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

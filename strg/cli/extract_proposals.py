@@ -8,13 +8,14 @@ from pathlib import Path
 
 from strg.cli.common import add_shard_option
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of extract_proposals."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.extract_proposals",
+        prog=prog("extract_proposals"),
         description=(
             "Run the region-proposal network of torchvision's Faster R-CNN ResNet-50-FPN on every "
             "--interval-th frame of every video of ANNOTATION_JSON and store the best --nrois "
@@ -97,3 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report.summary())
     return 1 if report.failed else 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

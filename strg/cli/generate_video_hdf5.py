@@ -20,3 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         lambda size, fps: lambda job: convert_video(job, size, fps),
         check=import_h5py,
     )
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from strg.cli.common import add_shard_option, resolve_jobs
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog as invoked_as
 from strg.errors import StrgError
 from strg.prep.extract import ExtractionJob, extract_video, run_jobs
 from strg.prep.ffmpeg import require_executable
@@ -26,7 +27,7 @@ def build_parser(
 ) -> argparse.ArgumentParser:
     """The command line shared by generate_video_jpgs and generate_video_hdf5."""
     parser = argparse.ArgumentParser(
-        prog=f"python -m util_scripts.{prog}",
+        prog=invoked_as(prog),
         description=(
             f"Extract the videos of a data set to {what}: SRC/<class>/<video>.<ext> -> "
             "DST/<class>/<video> (activitynet: SRC/<video>.mp4 -> DST/<video>), frames "
@@ -112,3 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         lambda size, fps: lambda job: extract_video(job, NAME_PATTERN, size, fps),
     )
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -15,3 +15,7 @@ DESCRIPTION = (
 def main(argv: list[str] | None = None) -> int:
     """Exit status 0 ok, 1 videos without frames, 2 bad input."""
     return run(argv, build_parser("hmdb51_json", DESCRIPTION), build_annotations)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from strg.cli.common import add_shard_option
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.import_boxes import import_boxes
 
@@ -15,7 +16,7 @@ from strg.prep.import_boxes import import_boxes
 def build_parser() -> argparse.ArgumentParser:
     """The command line of import_boxes."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.import_boxes",
+        prog=prog("import_boxes"),
         description=(
             "Import Something-Else box files (bounding_box_smthsmth*.json; several part files "
             "allowed) into the proposal store OUT_DIR, one <video_id>.npz per video, boxes in "
@@ -70,3 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(report.summary())
     return 1 if report.failed else 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

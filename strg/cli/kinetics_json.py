@@ -7,6 +7,7 @@ from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.kinetics import build_annotation
 
@@ -14,7 +15,7 @@ from strg.prep.kinetics import build_annotation
 def build_parser() -> argparse.ArgumentParser:
     """The command line of kinetics_json (the original's positional arguments)."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.kinetics_json",
+        prog=prog("kinetics_json"),
         description=(
             "Build the annotation JSON of Kinetics from DIR/kinetics-N_{train,val,test}.csv (or "
             "the older kinetics_{train,val,test}.csv; test optional). Labels: the train CSV's "
@@ -41,3 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except (StrgError, RuntimeError) as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

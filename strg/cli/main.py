@@ -49,3 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(build_config(options))
     except (StrgError, FileNotFoundError) as error:
         return user_error(error)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from strg.cli.common import add_skip_missing, add_video_type, write_annotation
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.mit import build_annotation
 
@@ -14,7 +15,7 @@ from strg.prep.mit import build_annotation
 def build_parser() -> argparse.ArgumentParser:
     """The command line of mit_json (the original's positional arguments)."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.mit_json",
+        prog=prog("mit_json"),
         description=(
             "Build the annotation JSON of Moments in Time from DIR/moments_categories.txt, "
             "trainingSet.csv, validationSet.csv and the optional testingSet.csv. Frames are "
@@ -39,3 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except (StrgError, RuntimeError) as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

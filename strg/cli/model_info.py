@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.cli.options import add_model_options, add_region_graph_options
 from strg.errors import StrgError
 
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     from strg.config import option_defaults
 
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.model_info",
+        prog=prog("model_info"),
         description="Parameters, FLOPs per view (torch.utils.flop_counter) and the feature "
         "shape after each stage of a model, built from main.py's model flags.",
     )
@@ -90,3 +91,7 @@ def _report(args: argparse.Namespace) -> int:
         flops = count_flops(model, inputs)
     print(f"FLOPs per view: {flops / 1e9:.2f} G ({flops / 2e9:.2f} G multiply-adds)")
     return 0 if math.isfinite(flops) else 1
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

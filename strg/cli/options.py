@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from strg.cli.invocation import prog
 from strg.config import COMPILE_MODES, DATASETS, option_defaults
 from strg.config_checks import contradictions
 from strg.models.names import MODELS
@@ -375,7 +376,8 @@ def _run_control(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--accimage",
         action="store_true",
-        help="accepted for old command lines and refused: frames are decoded by torchvision",
+        help="accepted for old command lines and refused: JPEG frames (folders, hdf5) are "
+        "decoded by libjpeg-turbo through simplejpeg, video files by PyAV",
     )
     group.add_argument(
         "--tensorboard", action="store_true", help="TensorBoard events in result_path"
@@ -408,7 +410,7 @@ def build_parser(*, suppress_defaults: bool = False) -> argparse.ArgumentParser:
     """The ``main.py`` parser; with ``suppress_defaults`` one whose result holds only the flags
     the command line gives (:func:`given_flags`)."""
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=prog("train", "python main.py"),
         description="Train, validate and run inference with 3D CNNs and Space-Time Region Graphs.",
         argument_default=argparse.SUPPRESS if suppress_defaults else None,
     )
@@ -428,7 +430,22 @@ def build_parser(*, suppress_defaults: bool = False) -> argparse.ArgumentParser:
     if not suppress_defaults:
         # Every default is declared once, by the configuration (strg.config).
         parser.set_defaults(**option_defaults())
+        _show_defaults(parser)
     return parser
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Append ``(default: X)`` to every help that does not state its default yet, so that ``-h``
+    shows what an option left out means (flags and empty defaults say nothing)."""
+    for action in parser._actions:
+        default = action.default
+        # `is`, not `in`: 0 is a default worth showing, and 0 == False
+        unstated = any(default is nothing for nothing in (None, argparse.SUPPRESS, False))
+        if unstated or default == "" or action.help in (None, argparse.SUPPRESS):
+            continue
+        if "default" in action.help:
+            continue
+        action.help += " (default: %(default)s)"
 
 
 def given_flags(argv: list[str] | None = None) -> set[str]:

@@ -12,8 +12,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[2]
-
 #: Stage-1 learning rate (AdamW); stage 2 runs at a tenth of it.
 STAGE1_RATE = 0.002
 #: Stage strides of the backbone: 8×7×7 maps at 16×56², where the default's 2×4×4 (one 16-px
@@ -68,7 +66,7 @@ class Recipe:
 
     def _common(self, seed: int) -> list[str]:
         return [
-            sys.executable, str(CHECKOUT / "main.py"),
+            sys.executable, "-m", "strg.cli.main",
             "--video_path", str(self.frames), "--annotation_path", str(self.annotation),
             "--dataset", "somethingv2", "--n_classes", "14",
             "--model", "resnet", "--model_depth", "10", "--no_max_pool",
@@ -129,7 +127,7 @@ class Recipe:
     def evaluate(self, result: Path, k: int) -> list[str]:
         """Score ``result/val.json``: top-k video accuracy into ``result/top{k}.txt``."""
         return [
-            sys.executable, "-m", "util_scripts.eval_accuracy", str(self.annotation),
+            sys.executable, "-m", "strg.cli.eval_accuracy", str(self.annotation),
             str(result / "val.json"), "--subset", "val", "-k", str(k), "--save",
         ]  # fmt: skip
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.sthv1 import build_annotation
 
@@ -14,7 +15,7 @@ from strg.prep.sthv1 import build_annotation
 def build_parser() -> argparse.ArgumentParser:
     """The command line of sthv1_json."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.sthv1_json",
+        prog=prog("sthv1_json"),
         description=(
             "Build the annotation JSON of Something-Something v1 from the official files in DIR "
             "(something-something-v1-labels.csv or category.txt, -train.csv, -validation.csv, "
@@ -37,3 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     except StrgError as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

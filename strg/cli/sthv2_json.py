@@ -7,6 +7,7 @@ from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.sthv2 import build_annotation
 
@@ -14,7 +15,7 @@ from strg.prep.sthv2 import build_annotation
 def build_parser() -> argparse.ArgumentParser:
     """The command line of sthv2_json."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.sthv2_json",
+        prog=prog("sthv2_json"),
         description=(
             "Build the 3D-ResNets-style annotation JSON for Something-Something v2 from the "
             "official "
@@ -39,3 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except StrgError as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.synth.charades import CharadesOptions, generate_charades
 from strg.synth.generate import SynthError, SynthOptions, generate_dataset
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sthv2, charades = SynthOptions(), CharadesOptions()
     relational = VARIANTS["relational"]
     parser = argparse.ArgumentParser(
-        prog="python -m strg.synth",
+        prog=prog("synth", "python -m strg.synth"),
         description=(
             "Generate the embedded video data set in the official Something-Something v2 "
             "layout, with Something-Else per-frame boxes (--format sthv2; --variant motion, "
@@ -174,3 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{args.out} already holds this data set (same options); nothing to do")
     return 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

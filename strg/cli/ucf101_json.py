@@ -13,6 +13,7 @@ from strg.cli.common import (
     write_json_files,
 )
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog as invoked_as
 from strg.errors import StrgError
 from strg.prep.ucf101 import build_annotations
 
@@ -27,7 +28,7 @@ def build_parser(
     prog: str = "ucf101_json", description: str = DESCRIPTION
 ) -> argparse.ArgumentParser:
     """The command line of ucf101_json and hmdb51_json (the original's positional arguments)."""
-    parser = argparse.ArgumentParser(prog=f"python -m util_scripts.{prog}", description=description)
+    parser = argparse.ArgumentParser(prog=invoked_as(prog), description=description)
     parser.add_argument("dir_path", type=Path, help="directory of the official split files")
     parser.add_argument("video_path", type=Path, help="root of the frame folders")
     parser.add_argument("dst_path", type=Path, help="directory to write one JSON per split to")
@@ -57,3 +58,7 @@ def run(argv: list[str] | None, parser: argparse.ArgumentParser, build) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Exit status 0 ok, 1 videos without frames, 2 bad input."""
     return run(argv, build_parser(), build_annotations)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from strg.cli.common import add_shard_option
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.extract import extract_all
 from strg.prep.ffmpeg import require_executable
@@ -22,9 +23,9 @@ NAME_PATTERN = ffmpeg_frame_pattern("sthv2")
 def build_parser() -> argparse.ArgumentParser:
     """The command line of vid2img_sthv2."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.vid2img_sthv2",
+        prog=prog("vid2img_sthv2"),
         description=(
-            "Extract every VIDEO_DIR/<id>.webm to FRAME_DIR/<id>/%%06d.jpg (frames numbered from "
+            "Extract every VIDEO_DIR/<id>.webm to FRAME_DIR/<id>/%06d.jpg (frames numbered from "
             "1), shorter side scaled to --size. Resumable: complete folders are kept, folders left "
             "by an "
             "interrupted run are redone. Exits with 1 when any video failed."
@@ -77,3 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     report = extract_all(jobs, NAME_PATTERN, args.size, args.n_jobs, progress=not args.quiet)
     print(report.summary())
     return 1 if report.failed else 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

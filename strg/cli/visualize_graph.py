@@ -9,6 +9,7 @@ from pathlib import Path
 
 from strg.atomic import write_json_atomic
 from strg.cli.errors import USER_ERROR, user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.structures import SUBSETS
 from strg.viz.graph import sample_graph
@@ -31,7 +32,7 @@ STATS_FLAGS = ("subset", "max_videos", "batch_size", "n_threads", "json")
 def build_parser() -> argparse.ArgumentParser:
     """The command line of visualize_graph."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.visualize_graph",
+        prog=prog("visualize_graph"),
         description=(
             "Draw one video through an STRG checkpoint of main.py: the clip's frames at the "
             "feature steps with their boxes, the strongest similarity and forward spatial-temporal "
@@ -136,6 +137,13 @@ def _picture(args: argparse.Namespace) -> int:
     top = ", ".join(f"{name} {score:.3f}" for name, score in sample.top(3))
     print(f"video {sample.video_id}: truth {', '.join(sample.labels) or 'unlabelled'}; top-3 {top}")
     print(f"wrote {out} ({counts} edges)")
+    if not bool(sample.valid.any()):
+        print(
+            f"note: no box of video {sample.video_id} falls inside the crop of its first clip, so "
+            f"{out} shows its frames without boxes or edges (check its proposals, or use "
+            "--phase with another crop)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -165,3 +173,7 @@ def _statistics(args: argparse.Namespace) -> int:
             return USER_ERROR
         print(f"wrote {args.json}")
     return 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -16,7 +16,7 @@ from strg.data.dataset import VideoDataset
 from strg.data.frame_readers import build_reader
 from strg.data.label_flip import flip_label_map
 from strg.data.proposal_store import ProposalStore
-from strg.data.records import RecordSet, build_records
+from strg.data.records import SUBSET_ALIASES, DataError, RecordSet, build_records
 from strg.data.settings import DataSettings
 from strg.data.spatial import build_spatial_transform
 from strg.data.temporal import build_temporal_sampler
@@ -79,6 +79,14 @@ def build_video_dataset(
                 for video_id in sorted(missing)
             ]
             records.records = [r for r in records.records if r.video_id not in missing]
+    if not records.records:
+        left_out = (
+            f" ({len(records.skipped)} left out by --skip_missing)" if records.skipped else ""
+        )
+        raise DataError(
+            f"{annotation_path} has no video in subset "
+            f"{SUBSET_ALIASES.get(subset or PHASE_SUBSETS[phase], subset)}{left_out}"
+        )
     if settings.input_type == "flow" and settings.colorjitter:
         raise ValueError("colorjitter does not apply to flow input")
     normalization = settings.normalization()

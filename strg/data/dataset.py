@@ -90,8 +90,8 @@ class VideoDataset(Dataset):
                 others = f" ({len(missing) - 1} other video(s) too)" if len(missing) > 1 else ""
                 raise ProposalStoreError(
                     f"no proposals for video {missing[0]}: {proposals.path(missing[0])} does not "
-                    f"exist{others}; run extract_proposals / import_boxes, or build the data set "
-                    "with skip_missing"
+                    f"exist{others}; run extract_proposals / import_boxes, or pass "
+                    "--skip_missing"
                 )
 
     def __len__(self) -> int:
@@ -135,7 +135,7 @@ class VideoDataset(Dataset):
         temporal_clips = self.temporal(record.frame_indices, generator)
         video_proposals = None
         if self.proposals is not None:
-            video_proposals = self.proposals.load(record.video_id)
+            video_proposals = self.proposals.load(record.video_id, record.frame_indices[-1])
         out = []
         for frame_indices in temporal_clips:
             video = self.reader.read(record, frame_indices)

@@ -17,6 +17,9 @@ file ``ROOT/<video_id>.npz`` (numpy, no pickles) holds, for K stored frames and 
 
 from __future__ import annotations
 
+import warnings
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,11 @@ from strg.errors import StrgError
 
 SUFFIX = ".npz"
 FIELDS = ("frame_indices", "boxes", "scores", "counts", "object_ids", "frame_size")
+#: The first bytes of every .npz (a zip archive).
+ZIP_MAGIC = b"PK\x03\x04"
+#: Pixels a box may reach past the frame's edge: the float rounding of boxes scaled back to the
+#: original frame size (extract_proposals); import_boxes clips its boxes to the frame exactly.
+EDGE_TOLERANCE = 0.5
 
 
 class ProposalStoreError(StrgError, ValueError):
@@ -67,6 +75,10 @@ class VideoProposals:
             or np.any(self.counts < 0)
         ):
             raise ProposalStoreError(f"counts must be K={n_frames} values in 0..{expected[1]}")
+        if len(self.frame_size) != 2 or min(self.frame_size) <= 0:
+            raise ProposalStoreError(
+                f"frame_size must be a positive (height, width), got {self.frame_size}"
+            )
 
     @property
     def max_boxes(self) -> int:
@@ -77,7 +89,7 @@ class VideoProposals:
         """Position in ``self.frame_indices`` of the stored frame nearest each requested index
         (the earlier one on a tie). Returns a T int64 array."""
         if self.frame_indices.size == 0:
-            raise ProposalStoreError("the video has no stored frames")
+            raise ProposalStoreError("it has no stored frames (frame_indices is empty)")
         wanted = np.asarray(frame_indices, dtype=np.int64)
         right = np.clip(np.searchsorted(self.frame_indices, wanted), 0, self.frame_indices.size - 1)
         left = np.clip(right - 1, 0, self.frame_indices.size - 1)
@@ -105,6 +117,36 @@ class VideoProposals:
         boxes[~mask] = 0
         scores[~mask] = 0
         return boxes, scores, mask
+
+
+def box_problem(proposals: VideoProposals) -> str:
+    """The first real box that is not finite, inverted (x2 < x1 or y2 < y1) or outside the frame
+    (beyond :data:`EDGE_TOLERANCE`), named by stored frame and position with how many such boxes
+    there are; "" when every box is valid. Padding rows are not looked at."""
+    height, width = proposals.frame_size
+    boxes = proposals.boxes
+    real = np.arange(proposals.max_boxes)[None, :] < proposals.counts[:, None]
+    with np.errstate(invalid="ignore"):
+        checks = (
+            (~np.isfinite(boxes).all(axis=-1), "is not finite"),
+            ((boxes[..., 2] < boxes[..., 0]) | (boxes[..., 3] < boxes[..., 1]), "is inverted"),
+            (
+                (boxes[..., :2] < -EDGE_TOLERANCE).any(axis=-1)
+                | (boxes[..., 2] > width + EDGE_TOLERANCE)
+                | (boxes[..., 3] > height + EDGE_TOLERANCE),
+                f"lies outside the {width}x{height} (width x height) frame",
+            ),
+        )
+    for bad, reason in checks:
+        bad = bad & real
+        if bad.any():
+            position, box = (int(value) for value in np.argwhere(bad)[0])
+            frame = int(proposals.frame_indices[position])
+            return (
+                f"frame {frame} box {box} {boxes[position, box].tolist()} {reason} "
+                f"({int(bad.sum())} such box(es))"
+            )
+    return ""
 
 
 def from_frame_lists(
@@ -143,7 +185,10 @@ def from_frame_lists(
 
 
 def save_video_proposals(path: Path, proposals: VideoProposals) -> None:
-    """Write one video's proposals to ``path`` atomically."""
+    """Write one video's proposals to ``path`` atomically; invalid boxes are refused."""
+    problem = box_problem(proposals)
+    if problem:
+        raise ProposalStoreError(f"{path}: {problem}")
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
         np.savez_compressed(
             handle,
@@ -157,21 +202,40 @@ def save_video_proposals(path: Path, proposals: VideoProposals) -> None:
 
 
 def load_video_proposals(path: Path) -> VideoProposals:
-    """Read one video's proposals; a missing or malformed file is an error naming it."""
+    """Read one video's proposals; a missing (FileNotFoundError), damaged or malformed file, or
+    one holding invalid boxes (:func:`box_problem`), is an error naming it."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(ZIP_MAGIC))
+    except IsADirectoryError:
+        raise ProposalStoreError(f"{path} is a directory, not a proposal file") from None
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise ProposalStoreError(f"cannot read {path}: {error.strerror or error}") from None
+    if magic != ZIP_MAGIC:
+        what = "the file is empty" if not magic else "it is not a zip archive"
+        raise ProposalStoreError(f"{path} is not a valid .npz file ({what})")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in FIELDS}
-    except FileNotFoundError:
-        raise
     except KeyError as error:
         raise ProposalStoreError(f"{path}: missing array {error}") from error
-    except (OSError, ValueError) as error:
-        raise ProposalStoreError(f"{path} is not a proposal file: {error}") from error
-    frame_size = arrays.pop("frame_size")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        reason = str(error) or type(error).__name__
+        raise ProposalStoreError(
+            f"{path} is not a valid .npz file (truncated or damaged: {reason})"
+        ) from None
+    frame_size = arrays.pop("frame_size").reshape(-1)
     try:
-        return VideoProposals(frame_size=(int(frame_size[0]), int(frame_size[1])), **arrays)
+        proposals = VideoProposals(frame_size=tuple(int(side) for side in frame_size), **arrays)
     except ProposalStoreError as error:
         raise ProposalStoreError(f"{path}: {error}") from error
+    problem = box_problem(proposals)
+    if problem:
+        raise ProposalStoreError(f"{path}: {problem}")
+    return proposals
 
 
 class ProposalStore:
@@ -191,15 +255,30 @@ class ProposalStore:
         """The ids among ``video_ids`` that have no file."""
         return [video_id for video_id in video_ids if video_id not in self]
 
-    def load(self, video_id: str) -> VideoProposals:
-        """The proposals of ``video_id``; a missing file is an error naming the video and file."""
+    def load(self, video_id: str, last_frame: int | None = None) -> VideoProposals:
+        """The proposals of ``video_id``; a missing file, or one without stored frames, is an
+        error naming the video and file. With ``last_frame`` (the video's last 0-based frame),
+        stored frames past it are a warning naming both (the nearest-frame rule would give
+        late frames the boxes of other frames), and an error when none lies inside the video."""
         path = self.path(video_id)
         try:
-            return load_video_proposals(path)
+            proposals = load_video_proposals(path)
         except FileNotFoundError:
             raise ProposalStoreError(
                 f"no proposals for video {video_id}: {path} does not exist"
             ) from None
+        if proposals.frame_indices.size == 0:
+            raise ProposalStoreError(f"video {video_id}: {path} has no stored frames")
+        stored_last = int(proposals.frame_indices[-1])
+        if last_frame is not None and stored_last > last_frame:
+            where = (
+                f"video {video_id}: {path} stores boxes up to frame {stored_last}, but the video "
+                f"ends at frame {last_frame}"
+            )
+            if int(proposals.frame_indices[0]) > last_frame:
+                raise ProposalStoreError(f"{where}: no stored frame lies inside the video")
+            warnings.warn(f"{where}; were they made for another frame rate?", stacklevel=2)
+        return proposals
 
     def save(self, video_id: str, proposals: VideoProposals) -> None:
         """Write the proposals of ``video_id`` (atomically, creating the store directory)."""

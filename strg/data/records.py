@@ -21,13 +21,14 @@ A video that cannot be found is an error naming the paths tried and counting the
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from strg.data.settings import FILE_TYPES
 from strg.errors import StrgError
+from strg.strict_json import DuplicateKeyError, loads_unique
 from strg.structures import SUBSETS
 
 #: JSON subset names, and the short names the CLI uses for them.
@@ -83,10 +84,17 @@ def load_annotation(annotation_path: Path) -> dict[str, Any]:
     """Read the annotation JSON; a missing or malformed file is an error naming it."""
     path = Path(annotation_path)
     try:
-        annotation = json.loads(path.read_text(encoding="utf-8"))
+        annotation = loads_unique(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError(f"annotation file {path} does not exist") from None
-    except json.JSONDecodeError as error:
+    except IsADirectoryError:
+        raise DataError(f"annotation file {path} is a directory, not a JSON file") from None
+    except DuplicateKeyError as error:
+        raise DataError(
+            f"{path}: {error.key!r} is listed twice (video ids and keys must be unique; the "
+            "last entry would win silently)"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataError(f"{path} is not valid JSON: {error}") from error
     if not isinstance(annotation, dict) or not isinstance(annotation.get("database"), dict):
         raise DataError(f"{path}: expected an object with 'labels' and 'database'")
@@ -117,8 +125,13 @@ def _candidates(
 
 
 def _frame_range(segment: Any, file_type: str, where: str) -> range:
-    if not (isinstance(segment, Sequence) and len(segment) == 2):
-        raise DataError(f"{where}: 'segment' must be [start, end), got {segment!r}")
+    numbers = isinstance(segment, list | tuple) and all(
+        isinstance(value, int | float) and not isinstance(value, bool) for value in segment
+    )
+    if not (numbers and len(segment) == 2):
+        raise DataError(
+            f"{where}: 'segment' must be two frame numbers [start, end), got {segment!r}"
+        )
     start, end = int(segment[0]), int(segment[1])
     offset = 0 if file_type == "hdf5" else 1  # only hdf5 segments count frames from 0
     return range(max(start - offset, 0), max(end - offset, 0))
@@ -154,6 +167,12 @@ def build_records(
     records: list[VideoRecord] = []
     missing: list[tuple[str, str]] = []
     for video_id, entry in annotation["database"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("annotations") or {}, dict):
+            raise DataError(
+                f"{annotation_path}: video {video_id}: expected an object "
+                '{"subset": ..., "annotations": {"label": ..., "segment": [start, end]}}, got '
+                f"{json.dumps(entry)[:80]}"
+            )
         if entry.get("subset") != wanted or (video_ids is not None and video_id not in video_ids):
             continue
         where = f"{annotation_path}: video {video_id}"
@@ -191,5 +210,7 @@ def build_records(
     if missing and not skip_missing:
         video_id, reason = missing[0]
         others = f" ({len(missing) - 1} other video(s) too)" if len(missing) > 1 else ""
-        raise DataError(f"video {video_id}: {reason}{others}; pass skip_missing to leave them out")
+        raise DataError(
+            f"video {video_id}: {reason}{others}; pass --skip_missing to leave them out"
+        )
     return RecordSet(records=records, class_names=class_names, skipped=missing)

@@ -10,11 +10,13 @@ Subset names are accepted in both spellings: ``val``/``validation``, ``train``/`
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from strg.errors import StrgError
+from strg.strict_json import DuplicateKeyError, loads_unique
 from strg.structures import SUBSETS
 
 SUBSET_ALIASES = SUBSETS
@@ -29,11 +31,26 @@ def canonical_subset(subset: str) -> str:
     return SUBSET_ALIASES.get(subset, subset)
 
 
+def checked_subset(subset: str) -> str:
+    """The full name of ``subset``; an error listing the valid names for any other."""
+    full = canonical_subset(subset)
+    if full not in SUBSET_ALIASES.values():
+        valid = ", ".join(f"{short}/{name}" for short, name in SUBSET_ALIASES.items())
+        raise EvaluationInputError(f"--subset {subset!r} is not a subset; valid: {valid}")
+    return full
+
+
 def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return loads_unique(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise EvaluationInputError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise EvaluationInputError(f"{what} {path} is a directory, not a JSON file") from None
+    except DuplicateKeyError as error:
+        raise EvaluationInputError(
+            f"{what} {path}: {error.key!r} is listed twice (the last entry would win silently)"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise EvaluationInputError(f"{what} {path} is not JSON: {error}") from error
 
@@ -64,9 +81,15 @@ def read_ground_truth(path: Path, subset: str) -> GroundTruth:
         )
     class_names = [str(name) for name in data["labels"]]
     known = set(class_names)
-    wanted = canonical_subset(subset)
+    wanted = checked_subset(subset)
     video_labels: dict[str, list[str]] = {}
     for video_id, entry in data["database"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("annotations") or {}, dict):
+            raise EvaluationInputError(
+                f"ground truth {path}: video {video_id}: expected an object "
+                '{"subset": ..., "annotations": {"label": ...}}, got '
+                f"{json.dumps(entry)[:80]}"
+            )
         if canonical_subset(str(entry.get("subset", ""))) != wanted:
             continue
         annotations = entry.get("annotations") or {}
@@ -105,6 +128,8 @@ def read_results(path: Path, class_names: list[str] | None = None) -> dict[str, 
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, dict):
         raise EvaluationInputError(f"result file {path} has no 'results' object")
+    if not results:
+        raise EvaluationInputError(f"result file {path} has no results (its 'results' is empty)")
     known = set(class_names) if class_names is not None else None
     scores: dict[str, dict[str, float]] = {}
     for video_id, entries in results.items():
@@ -129,6 +154,12 @@ def read_results(path: Path, class_names: list[str] | None = None) -> dict[str, 
                     f"result file {path}: video {video_id} has label {label!r}, not a class of the "
                     "ground truth"
                 )
-            video_scores[label] = float(entry["score"])
+            score = entry["score"]
+            if isinstance(score, bool) or not isinstance(score, int | float) or math.isnan(score):
+                raise EvaluationInputError(
+                    f"result file {path}: video {video_id}, label {label!r} has score {score!r}, "
+                    "not a number"
+                )
+            video_scores[label] = float(score)
         scores[str(video_id)] = video_scores
     return scores

@@ -29,6 +29,8 @@ class CheckpointError(StrgError, ValueError):
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint (or a bare state dict) with ``weights_only=True``, on the CPU."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a directory, not a .pth file")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
@@ -42,7 +44,14 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
             f"(weights_only=True): {first_line}"
         ) from error
     except (RuntimeError, EOFError, KeyError, ValueError, OSError) as error:
-        raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        if not message:  # EOFError() of an empty or cut file says nothing itself
+            message = (
+                "the file ends early (empty or truncated)"
+                if isinstance(error, EOFError)
+                else type(error).__name__
+            )
+        raise CheckpointError(f"{path} is not a readable checkpoint: {message}") from error
     if not isinstance(loaded, dict):
         raise CheckpointError(f"{path} holds a {type(loaded).__name__}, not a checkpoint dict")
     return loaded

@@ -67,11 +67,13 @@ def read_text(path: Path) -> str:
 
 @dataclass
 class BuildResult:
-    """The annotation JSON being built, the videos without frames, and videos per subset."""
+    """The annotation JSON being built, the videos without frames, videos per subset, and
+    warnings for the user (a class count that differs from the file names)."""
 
     annotation: dict[str, Any]
     missing: list[MissingVideo] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:

@@ -7,8 +7,13 @@ because the image muxer reads it as a pattern.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import shutil
+import signal
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from strg.errors import StrgError
@@ -92,6 +97,31 @@ def probe_command(video: Path, entries: str) -> list[str]:
     ]
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to kill the child when its parent dies (``PR_SET_PDEATHSIG``),
+    so that ffmpeg does not outlive an extractor killed with SIGKILL; None elsewhere.
+
+    libc is loaded here, in the parent, so that the child between fork and exec only makes the
+    one system call (no imports, no allocation: what makes ``preexec_fn`` safe with threads).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig, sigkill = 1, int(signal.SIGKILL)
+
+    def set_death_signal() -> None:
+        prctl(pr_set_pdeathsig, sigkill, 0, 0, 0)
+
+    return set_death_signal
+
+
+_PREEXEC = _die_with_parent()
+
+
 def run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` (an argument list) and capture its output; never raises on failure."""
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    """Run ``command`` (an argument list) and capture its output; never raises on failure. The
+    child is killed when this process dies, however it dies."""
+    return subprocess.run(command, capture_output=True, text=True, check=False, preexec_fn=_PREEXEC)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 PARTIAL_SUFFIX = ".partial"
+#: Hidden file in a finished frame folder recording how it was extracted (its settings).
+SETTINGS_FILE = ".strg_extraction.json"
 
 
 def count_frames(directory: Path) -> int:
@@ -36,6 +40,21 @@ def partial_dir(output_dir: Path) -> Path:
 def is_complete(output_dir: Path) -> bool:
     """Whether ``output_dir`` holds a finished extraction (a non-empty frame folder)."""
     return count_frames(output_dir) > 0
+
+
+def write_settings(directory: Path, settings: dict[str, Any]) -> None:
+    """Record in ``directory`` the settings its frames were extracted with."""
+    (directory / SETTINGS_FILE).write_text(json.dumps(settings, sort_keys=True), encoding="utf-8")
+
+
+def read_settings(directory: Path) -> dict[str, Any] | None:
+    """The settings recorded by :func:`write_settings`; None for a folder without them (made
+    by an older version or by hand) or with an unreadable record."""
+    try:
+        settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return settings if isinstance(settings, dict) else None
 
 
 def frame_pattern_of(directory: Path) -> str:

@@ -71,12 +71,15 @@ def build_annotation(
             )
         rows[subset] = read_rows(path, with_label=subset != "testing")
     labels = list(dict.fromkeys(label for _, _, label in rows["training"]))
-    if len(labels) != n_classes:
-        raise AnnotationError(
-            f"{csv_path(dataset_dir, n_classes, 'train')} has {len(labels)} classes, "
-            f"but n_classes is {n_classes}"
-        )
     builder = DatabaseBuilder(labels, video_type, skip_missing)
+    if len(labels) != n_classes:
+        # A partial download or a subset (Mini-Kinetics) under the official names: the CSVs are
+        # read whatever they hold, as the original does; the JSON has the classes found.
+        builder.result.warnings.append(
+            f"{csv_path(dataset_dir, n_classes, 'train')} has {len(labels)} classes, not the "
+            f"{n_classes} of N_CLASSES; the annotation lists the {len(labels)} found (train with "
+            f"--n_classes {len(labels)})"
+        )
     for subset, subset_rows in rows.items():
         for source, video_id, label in subset_rows:
             folder = video_path / (label if label is not None else "test") / video_id

@@ -18,6 +18,7 @@ from typing import Any
 from strg.prep.annotation import AnnotationError, MissingVideo
 from strg.prep.extract import ExtractionJob
 from strg.prep.frames import count_frames
+from strg.strict_json import DuplicateKeyError, loads_unique
 
 PREFIX = "something-something-v2"
 LABELS_JSON = f"{PREFIX}-labels.json"
@@ -45,7 +46,9 @@ def video_jobs(video_dir: Path, frame_dir: Path, extension: str = ".webm") -> li
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads_unique(path.read_text(encoding="utf-8"))
+    except DuplicateKeyError as error:
+        raise AnnotationError(f"{path}: {error.key!r} is listed twice") from None
     except json.JSONDecodeError as error:
         raise AnnotationError(f"{path} is not valid JSON: {error}") from error
 
@@ -100,6 +103,7 @@ def build_annotation(dataset_dir: Path, frame_dir: Path, skip_missing: bool = Fa
     known = set(class_names)
     result = BuildResult(annotation={"labels": class_names, "database": {}})
     database = result.annotation["database"]
+    listed_in: dict[str, Path] = {}  # video id -> the list file that has it
     for official, subset in SUBSETS.items():
         list_path = dataset_dir / f"{PREFIX}-{official}.json"
         if not list_path.is_file():
@@ -114,6 +118,11 @@ def build_annotation(dataset_dir: Path, frame_dir: Path, skip_missing: bool = Fa
             if not isinstance(entry, dict) or "id" not in entry:
                 raise AnnotationError(f"{list_path}: entry {position} has no 'id'")
             video_id = str(entry["id"])
+            if video_id in listed_in:
+                raise AnnotationError(
+                    f"{list_path}: video {video_id} is listed twice (also in {listed_in[video_id]})"
+                )
+            listed_in[video_id] = list_path
             annotations: dict[str, Any] = {}
             if subset != "testing":
                 if "template" not in entry:

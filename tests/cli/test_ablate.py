@@ -151,7 +151,7 @@ def test_ablation_runs_every_configuration_and_seed_then_reuses_them(tmp_path: P
     again = run_command(command)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.count(": reused from") == 6  # 2 seeds × (stage 1 + 2 configurations)
-    assert "main.py" not in again.stdout.split("== report")[1]  # nothing trained again
+    assert "strg.cli.main" not in again.stdout.split("== report")[1]  # nothing trained again
     assert (out / "ablation.md").read_text() == table
 
     # another stage-2 budget must not pass off the finished runs as its own

@@ -21,9 +21,10 @@ def test_demo_trains_compares_and_draws(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     # every step is a public command, printed before it runs
-    for command in ("strg.synth", "util_scripts.vid2img_sthv2", "util_scripts.sthv2_json",
-                    "util_scripts.import_boxes", "main.py", "util_scripts.eval_accuracy",
-                    "util_scripts.visualize_graph"):  # fmt: skip
+    # (the installed modules, so that the demo runs from a wheel as well as from a checkout)
+    for command in ("strg.synth", "strg.cli.vid2img_sthv2", "strg.cli.sthv2_json",
+                    "strg.cli.import_boxes", "strg.cli.main", "strg.cli.eval_accuracy",
+                    "strg.cli.visualize_graph"):  # fmt: skip
         assert f" {command} " in result.stdout or f"/{command} " in result.stdout, command
     table = (work / "results.md").read_text().splitlines()
     assert table[2].startswith("| backbone |") and table[3].startswith("| STRG |")

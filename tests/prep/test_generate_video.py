@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from strg.prep.frames import count_frames, partial_dir
+from strg.prep.frames import SETTINGS_FILE, count_frames, partial_dir
 from strg.prep.hdf5 import MissingDependencyError, import_h5py
 from tests.conftest import run_command
 from tests.prep.media import ODD_NAME, convert, decoded_frames, synth_videos
@@ -56,7 +56,7 @@ def test_kinetics_layout_with_odd_names_short_side_and_1_based_names(
     assert folders == set(EXPECTED)
     for key, n_frames in EXPECTED.items():
         names = sorted(path.name for path in (out / key).iterdir())
-        assert names == [f"image_{index:05d}.jpg" for index in range(1, n_frames + 1)]
+        assert names == [SETTINGS_FILE, *(f"image_{i:05d}.jpg" for i in range(1, n_frames + 1))]
     with Image.open(out / "zumba/def_000000_000010/image_00001.jpg") as image:
         # the synth videos are 320×240 or 426×240: the short side becomes 96, aspect kept
         assert image.height == 96 and image.width in (128, 170, 171)
