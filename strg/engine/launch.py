@@ -121,7 +121,7 @@ def start_processes(command: list[str], processes: int) -> int:
 
 def _failed(rank: int, status: int, processes: int) -> int:
     """Say which process failed first (its own output, a traceback, is above); its status."""
-    how = f"status {status}" if status >= 0 else f"signal {signal.Signals(-status).name}"
+    how = f"status {status}" if status >= 0 else f"signal {-status}"
     print(f"error: process {rank} of {processes} stopped with {how}", file=sys.stderr)
     return status if status > 0 else 1
 
