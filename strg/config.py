@@ -218,17 +218,21 @@ class RunControl:
     n_threads: int = 4
     checkpoint: int = 10
     manual_seed: int = 1
+    deterministic: bool = False
     tensorboard: bool = False
     wandb: bool = False
 
 
 @dataclass(frozen=True)
 class Distribution:
-    """Distributed training: one process per device (torchrun)."""
+    """One process per device: started by ``main.py`` itself (``nproc_per_node`` processes; 0:
+    one per visible GPU) or by torchrun; a collective waits at most ``dist_timeout`` minutes."""
 
     distributed: bool = False
     dist_url: str | None = None
     world_size: int = -1
+    nproc_per_node: int = 0
+    dist_timeout: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,11 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
             "n_classes",
         ),
     )
-    errors += _positive(o, ("inference_batch_size", "n_test_clips", "n_threads"), minimum=0)
+    errors += _positive(
+        o, ("inference_batch_size", "n_test_clips", "n_threads", "nproc_per_node"), minimum=0
+    )
+    if o["dist_timeout"] <= 0:
+        errors.append(f"--dist_timeout must be > 0 minutes, got {o['dist_timeout']}")
     if o["warmup_epochs"] < 0:
         errors.append(f"--warmup_epochs must be >= 0, got {o['warmup_epochs']}")
     if o["lr_scheduler"] == "plateau" and o["no_val"]:

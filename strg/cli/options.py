@@ -374,6 +374,12 @@ def _run_control(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--checkpoint", type=int, help="save every k epochs")
     group.add_argument("--manual_seed", type=int, help="(default: %(default)s)")
     group.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic kernels (cuDNN, torch) instead of cuDNN's autotuning, which is on by "
+        "default on GPUs (a warning names an operation without a deterministic kernel)",
+    )
+    group.add_argument(
         "--accimage",
         action="store_true",
         help="accepted for old command lines and refused: JPEG frames (folders, hdf5) are "
@@ -388,11 +394,27 @@ def _run_control(parser: argparse.ArgumentParser) -> None:
 
 
 def _distribution(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("distribution (launch with torchrun)")
+    group = parser.add_argument_group(
+        "distribution (all visible GPUs by default; choose them with CUDA_VISIBLE_DEVICES)"
+    )
     group.add_argument(
         "--distributed",
         action="store_true",
-        help="one process per device: torchrun --nproc_per_node=K main.py --distributed ...",
+        help="one process per device: started by main.py itself (--nproc_per_node) or by "
+        "torchrun --nproc_per_node=K main.py --distributed ...",
+    )
+    group.add_argument(
+        "--nproc_per_node",
+        type=int,
+        help="processes main.py starts through torch's elastic launcher (gloo on the CPU, NCCL "
+        "on GPUs); 0: one per visible GPU, 1: this process alone; under torchrun, checked "
+        "against torchrun's (default: %(default)s)",
+    )
+    group.add_argument(
+        "--dist_timeout",
+        type=float,
+        help="minutes a process waits for the others in a collective before the run fails "
+        "(default: %(default)s)",
     )
     group.add_argument(
         "--dist_url",

@@ -33,7 +33,9 @@ ORDER_STREAM = 2**32 - 1
 class SeededSampler(Sampler[tuple[int, int]]):
     """Yields ``(index, item_seed)``; shuffled per epoch when ``shuffle``. Each iteration is one
     epoch (counted from ``epoch``; :meth:`set_epoch` sets it). With ``num_replicas > 1`` rank
-    ``rank`` takes every ``num_replicas``-th item of the order, padded to equal length."""
+    ``rank`` takes every ``num_replicas``-th item of the order, padded to equal length by
+    repeating items from the start (``pad``: every rank steps alike in training) or not (each
+    item once over all ranks: inference)."""
 
     def __init__(
         self,
@@ -43,17 +45,21 @@ class SeededSampler(Sampler[tuple[int, int]]):
         epoch: int = 0,
         num_replicas: int = 1,
         rank: int = 0,
+        pad: bool = True,
     ) -> None:
         if not 0 <= rank < num_replicas:
             raise ValueError(f"rank must be in [0, {num_replicas}), got {rank}")
         self.length, self.seed, self.shuffle = length, seed, shuffle
         self.epoch, self.num_replicas, self.rank = epoch, num_replicas, rank
+        self.pad = pad
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return -(-self.length // self.num_replicas)
+        if self.pad:
+            return -(-self.length // self.num_replicas)
+        return len(range(self.rank, self.length, self.num_replicas))
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         epoch = self.epoch
@@ -63,8 +69,9 @@ class SeededSampler(Sampler[tuple[int, int]]):
             order = torch.randperm(self.length, generator=generator).tolist()
         else:
             order = list(range(self.length))
-        total = len(self) * self.num_replicas
-        order = (order * (total // max(len(order), 1) + 1))[:total]
+        if self.pad:
+            total = len(self) * self.num_replicas
+            order = (order * (total // max(len(order), 1) + 1))[:total]
         for index in order[self.rank :: self.num_replicas]:
             yield index, item_seed(self.seed, epoch, index)
 
@@ -121,16 +128,20 @@ def build_loader(
     num_replicas: int = 1,
     rank: int = 0,
     device: torch.device | str = "cpu",
+    pad: bool = True,
 ) -> VideoLoader:
     """A :class:`VideoLoader` of :class:`~strg.structures.Batch` es (``batch_size`` videos each)
     on ``device``, frames normalised there with the data set's mean, std and value_scale.
 
     ``n_threads`` worker processes (0: load in the main process); ``pin_memory`` defaults to
-    whether CUDA is available; ``num_replicas``/``rank`` split the data for distributed runs.
+    whether CUDA is available; ``num_replicas``/``rank`` split the data for distributed runs,
+    each rank's share padded to equal length unless not ``pad`` (:class:`SeededSampler`).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    sampler = SeededSampler(len(dataset), seed, shuffle, num_replicas=num_replicas, rank=rank)
+    sampler = SeededSampler(
+        len(dataset), seed, shuffle, num_replicas=num_replicas, rank=rank, pad=pad
+    )
     workers = max(int(n_threads), 0)
     loader = DataLoader(
         dataset,

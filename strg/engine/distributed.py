@@ -1,15 +1,20 @@
-"""One process per device, launched by torchrun (or mpirun): ranks, devices, reductions.
+"""One process per device, launched by torchrun, mpirun or :mod:`strg.engine.launch`: ranks,
+devices, reductions, gathers.
 
-torchrun sets ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE`` (and the rendezvous address), which the
-``env://`` init method reads; Open MPI's ``OMPI_COMM_WORLD_*`` variables are read as a fallback,
-so the original's mpirun launch keeps working. Gloo is used on the CPU, NCCL on GPUs. Only rank 0
-prints, logs and saves.
+torchrun (and torch's elastic launcher behind it) sets ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``
+(and the rendezvous address), which the ``env://`` init method reads; Open MPI's
+``OMPI_COMM_WORLD_*`` variables are read as a fallback, so the original's mpirun launch keeps
+working. Gloo is used on the CPU, NCCL on GPUs, both with an explicit timeout for a collective
+(NCCL's own default of 10 minutes is shorter than rank 0's longer waits). Only rank 0 prints,
+logs and saves.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -17,6 +22,10 @@ import torch.distributed as dist
 from strg.engine.errors import RunError
 
 DEFAULT_TCP_URL = "tcp://127.0.0.1:23456"
+#: The variables of a launcher's rank: torchrun's, then Open MPI's.
+RANK_VARIABLES = ("RANK", "OMPI_COMM_WORLD_RANK")
+#: The number of processes on this node, likewise.
+LOCAL_WORLD_VARIABLES = ("LOCAL_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_SIZE")
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,16 @@ def _environment_int(*names: str) -> int | None:
     return None
 
 
+def under_launcher() -> bool:
+    """Whether this process was started by a launcher (torchrun, mpirun) as one rank of many."""
+    return _environment_int(*RANK_VARIABLES) is not None
+
+
+def launcher_local_processes() -> int | None:
+    """The launcher's number of processes on this node, or None outside a launcher."""
+    return _environment_int(*LOCAL_WORLD_VARIABLES)
+
+
 def choose_device(no_cuda: bool, local_rank: int = 0) -> torch.device:
     """The GPU of this process when one is available and allowed, else the CPU."""
     if not no_cuda and torch.cuda.is_available():
@@ -54,24 +73,29 @@ def choose_device(no_cuda: bool, local_rank: int = 0) -> torch.device:
 
 
 def setup_process(
-    distributed: bool, no_cuda: bool, dist_url: str | None = None, nodes: int = -1
+    distributed: bool,
+    no_cuda: bool,
+    dist_url: str | None = None,
+    nodes: int = -1,
+    *,
+    timeout_minutes: float,
 ) -> Process:
     """Join the process group when ``distributed``; a plain single process otherwise.
 
     ``nodes`` (the original's ``--world_size``, a count of machines) is checked against the
-    launcher's when given.
+    launcher's when given; a collective that waits longer than ``timeout_minutes`` fails.
     """
     if not distributed:
         return Process(device=choose_device(no_cuda))
-    rank = _environment_int("RANK", "OMPI_COMM_WORLD_RANK")
+    rank = _environment_int(*RANK_VARIABLES)
     world_size = _environment_int("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE")
     local_rank = _environment_int("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK") or 0
     if rank is None or world_size is None:
         raise RunError(
-            "--distributed needs a launcher that sets RANK and WORLD_SIZE: "
-            "torchrun --nproc_per_node=K main.py --distributed ... (or mpirun)"
+            "--distributed without a launcher needs more than one process: give "
+            "--nproc_per_node K (or launch with torchrun --nproc_per_node=K, or mpirun)"
         )
-    local_world = _environment_int("LOCAL_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_SIZE")
+    local_world = launcher_local_processes()
     if nodes != -1 and local_world and world_size // local_world != nodes:
         raise RunError(
             f"--world_size {nodes} (nodes) but the launcher started {world_size // local_world} "
@@ -86,6 +110,7 @@ def setup_process(
         init_method=init_method,
         rank=rank,
         world_size=world_size,
+        timeout=timedelta(minutes=timeout_minutes),
     )
     return Process(rank=rank, local_rank=local_rank, world_size=world_size, device=device)
 
@@ -97,6 +122,15 @@ def all_reduce_sums(values: list[float], process: Process) -> list[float]:
     tensor = torch.tensor(values, dtype=torch.float64, device=process.device)
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor.tolist()
+
+
+def gather_to_main(value: Any, process: Process) -> list[Any] | None:
+    """Every process's ``value`` (picklable), by rank, on rank 0; None on the other ranks."""
+    if not process.distributed:
+        return [value]
+    gathered: list[Any] | None = [None] * process.world_size if process.is_main else None
+    dist.gather_object(value, gathered, dst=0)
+    return gathered
 
 
 def barrier(process: Process) -> None:

@@ -227,3 +227,22 @@ def infer(
         for video_id, clips in per_clip.items()
     }
     return VideoScores(videos=videos, clips=per_clip)
+
+
+def merge_scores(parts: list[VideoScores], order: list[str]) -> VideoScores:
+    """The scores of each process's share of the videos (``parts``, by rank) as one process
+    gives them: videos in ``order`` (the data set's), then any others as they come.
+
+    A video in several parts (a replacement for an unreadable one, with ``skip_missing``) has the
+    same clips and scores in each: its score is the first part's and its clips are all of them,
+    as one process lists them.
+    """
+    ids = list(dict.fromkeys([*order, *(video for part in parts for video in part.videos)]))
+    merged = VideoScores()
+    for video_id in ids:
+        for part in parts:
+            if video_id in part.videos:
+                merged.videos.setdefault(video_id, part.videos[video_id])
+            if video_id in part.clips:
+                merged.clips.setdefault(video_id, []).extend(part.clips[video_id])
+    return merged

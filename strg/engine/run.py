@@ -20,12 +20,13 @@ from strg.atomic import write_json_atomic
 from strg.config import RunConfig, config_to_dict
 from strg.data.builder import BuiltDataset, build_video_dataset
 from strg.data.loader import VideoLoader, build_loader
+from strg.engine.backends import configure_kernels
 from strg.engine.checkpoint import check_arch, load_checkpoint
-from strg.engine.distributed import Process, barrier, setup_process, teardown
+from strg.engine.distributed import Process, barrier, gather_to_main, setup_process, teardown
 from strg.engine.epochs import Trainer, run_epochs
 from strg.engine.errors import RunError
 from strg.engine.logs import TRAIN_BATCH_COLUMNS, TRAIN_COLUMNS, VAL_COLUMNS, TableLogger
-from strg.engine.loops import Precision, infer, validate_epoch
+from strg.engine.loops import Precision, VideoScores, infer, merge_scores, validate_epoch
 from strg.engine.model_setup import build_run_model, feature_step, load_resumed_weights
 from strg.engine.optim import build_optimizer, frozen_modules
 from strg.engine.result_file import write_result_file
@@ -43,6 +44,7 @@ def run(config: RunConfig) -> int:
         config.control.no_cuda,
         distribution.dist_url,
         distribution.world_size,
+        timeout_minutes=distribution.dist_timeout,
     )
     try:
         return _run(config, process)
@@ -52,6 +54,7 @@ def run(config: RunConfig) -> int:
 
 def _run(config: RunConfig, process: Process) -> int:
     _check_device(config, process)
+    configure_kernels(process.device, config.control.deterministic)
     _seed_everything(config.control.manual_seed)
     paths, control, optimisation = config.paths, config.control, config.optimisation
     if process.is_main:
@@ -277,22 +280,25 @@ def _inference(
     precision: Precision,
     process: Process,
 ) -> None:
-    if not process.is_main:  # one process writes the result file
-        barrier(process)
-        return
+    """Every process scores its share of the videos; rank 0 gathers them and writes the file."""
     control = config.control
     subset = SUBSETS[control.inference_subset]
     built = _dataset(config, "inference", temporal_stride, process, subset)
+    batch_size = config.optimisation.inference_batch_size or config.optimisation.batch_size
     loader = build_loader(
-        built.dataset, config.optimisation.inference_batch_size or config.optimisation.batch_size,
-        shuffle=False, seed=control.manual_seed, n_threads=control.n_threads,
-        device=process.device,
+        built.dataset, max(batch_size // process.world_size, 1), shuffle=False,
+        seed=control.manual_seed, n_threads=control.n_threads, device=process.device,
+        num_replicas=process.world_size, rank=process.rank, pad=False,  # each video once
     )  # fmt: skip
     model = network.module if isinstance(network, nn.parallel.DistributedDataParallel) else network
     scores = infer(model, loader, process, precision, multi_label=config.data.multi_label)
+    per_clip = control.inference_no_average
+    # the clip scores travel only when they are written: per video is K numbers, per clip n·K
+    parts = gather_to_main(scores if per_clip else VideoScores(videos=scores.videos), process)
+    if parts is None:  # one process writes the result file
+        return
+    order = [record.video_id for record in built.dataset.records]
+    scores = merge_scores(parts, order)
     path = config.paths.result_path / f"{control.inference_subset}.json"
-    write_result_file(
-        path, scores, built.records.class_names, control.output_topk, control.inference_no_average
-    )
+    write_result_file(path, scores, built.records.class_names, control.output_topk, per_clip)
     print(f"inference: {len(scores.videos)} videos -> {path}", flush=True)
-    barrier(process)

@@ -199,6 +199,15 @@ def test_sampler_splits_for_replicas_and_counts_epochs() -> None:
     assert {index for index, _ in everything} == set(range(5))
 
 
+def test_an_unpadded_split_gives_every_item_once() -> None:
+    shares = [list(SeededSampler(7, seed=1, shuffle=False, num_replicas=3, rank=rank, pad=False))
+              for rank in range(3)]  # fmt: skip
+    assert [[index for index, _ in share] for share in shares] == [[0, 3, 6], [1, 4], [2, 5]]
+    assert [len(SeededSampler(7, num_replicas=3, rank=rank, pad=False)) for rank in range(3)] == [
+        3, 2, 2,
+    ]  # fmt: skip
+
+
 def test_something_something_v2_frames_videos_and_boxes(
     synth_dir: Path, frames_dir: Path, tmp_path: Path
 ) -> None:
