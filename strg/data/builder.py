@@ -79,8 +79,6 @@ def build_video_dataset(
                 for video_id in sorted(missing)
             ]
             records.records = [r for r in records.records if r.video_id not in missing]
-    if settings.input_type == "flow" and settings.colorjitter:
-        raise ValueError("colorjitter does not apply to flow input")
     normalization = settings.normalization()
     dataset = VideoDataset(
         records.records,
@@ -116,5 +114,6 @@ def build_video_dataset(
         flip_labels=flip_label_map(records.class_names) if settings.flip_swap_labels else None,
         seed=settings.seed,
         skip_unreadable=settings.skip_missing,
+        replace_unreadable=phase == "train",
     )
     return BuiltDataset(dataset, records)

@@ -53,8 +53,13 @@ def collate_videos(items: Sequence[VideoItem]) -> Batch:
     float32 where they are used); boxes B×T'×N×4 and box_mask B×T'×N (``None`` without
     proposals); targets B int64, or B×K float32 for multi-hot targets.
     """
+    skipped = [entry for item in items for entry in item.skipped]
+    items = [item for item in items if item.clips]  # a skipped video of evaluation has none
     clips = [clip for item in items for clip in item.clips]
     if not clips:
+        if skipped:  # every video of the batch was unreadable: only the skips to report
+            empty = torch.empty(0, dtype=torch.int64)
+            return Batch(torch.empty(0, dtype=torch.uint8), empty, [], empty, [], skipped=skipped)
         raise DataError("cannot collate an empty batch")
     has_boxes = {clip.boxes is not None for clip in clips}
     if len(has_boxes) > 1:
@@ -80,5 +85,5 @@ def collate_videos(items: Sequence[VideoItem]) -> Batch:
         segments=[clip.segment for clip in clips],
         boxes=boxes,
         box_mask=box_mask,
-        skipped=[entry for item in items for entry in item.skipped],
+        skipped=skipped,
     )

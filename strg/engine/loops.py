@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from strg.data.loader import VideoLoader
 from strg.engine.distributed import Process, all_reduce_sums
+from strg.engine.errors import RunError
 from strg.engine.logs import TableLogger
 from strg.engine.schedule import LearningRateSchedule
 from strg.engine.scores import clip_scores, video_scores
@@ -106,7 +107,6 @@ def train_epoch(
     accumulate_steps: int = 1,
     eval_modules: Iterable[nn.Module] = (),
     batch_log: TableLogger | None = None,
-    on_skipped: Callable[[list[tuple[str, str]]], None] | None = None,
 ) -> EpochResult:
     """One epoch of training; the rate is set by ``schedule`` before every optimiser step.
 
@@ -123,8 +123,6 @@ def train_epoch(
     optimizer.zero_grad(set_to_none=True)
     batches = _progress(loader, process, f"train {epoch}", n_batches)
     for number, batch in enumerate(batches, start=1):
-        if batch.skipped and on_skipped is not None:
-            on_skipped(batch.skipped)
         logits = forward(model, batch, precision)
         loss, hits = loss_and_hits(logits, batch.targets)
         used_rate = rate  # the rate of the optimiser step this batch's gradient goes into
@@ -143,6 +141,11 @@ def train_epoch(
         clips = len(batch)
         boxless += _boxless(batch)
         loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):  # read here, where it is read anyway: no extra sync
+            raise RunError(
+                f"epoch {epoch}, iteration {number}: the training loss is {loss_value}; the run "
+                "diverged (lower --learning_rate) and no checkpoint of this epoch was written"
+            )
         total_loss += loss_value * clips
         total_hits += hits
         total_clips += clips

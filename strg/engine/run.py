@@ -10,6 +10,7 @@ atomically after the epoch is complete.
 from __future__ import annotations
 
 import random
+import sys
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,10 @@ from strg.engine.loops import Precision, infer, validate_epoch
 from strg.engine.model_setup import build_run_model, feature_step, load_resumed_weights
 from strg.engine.optim import build_optimizer, frozen_modules
 from strg.engine.result_file import write_result_file
+from strg.engine.result_lock import claim_result_path
+from strg.engine.run_checks import check_training_batches, class_count_warning
 from strg.engine.schedule import LearningRateSchedule
+from strg.engine.skips import SkipLog
 from strg.engine.tracking import Tracker
 from strg.structures import SUBSETS
 
@@ -43,9 +47,14 @@ def run(config: RunConfig) -> int:
         distribution.dist_url,
         distribution.world_size,
     )
+    lock = None
     try:
+        if process.is_main:  # one lock per run: rank 0's (the other ranks write nothing)
+            lock = claim_result_path(config.paths.result_path)
         return _run(config, process)
     finally:
+        if lock is not None:
+            lock.release()
         teardown(process)
 
 
@@ -53,9 +62,7 @@ def _run(config: RunConfig, process: Process) -> int:
     _check_device(config, process)
     _seed_everything(config.control.manual_seed)
     paths, control, optimisation = config.paths, config.control, config.optimisation
-    if process.is_main:
-        paths.result_path.mkdir(parents=True, exist_ok=True)
-    barrier(process)
+    barrier(process)  # rank 0 has created the result folder
     channels = config.data.n_input_channels
     model = build_run_model(config.model, config.fine_tuning, channels, paths.pretrain_path)
     temporal_stride = feature_step(model, config.model)
@@ -77,6 +84,9 @@ def _run(config: RunConfig, process: Process) -> int:
     train_loader = val_loader = None
     if not control.no_train:
         train_loader = _loader(config, "train", temporal_stride, batch_size, process)
+        check_training_batches(
+            len(train_loader), optimisation.batch_size, len(train_loader.dataset), "training"
+        )
     if not control.no_val:
         val_batch = max(batch_size // config.data.n_val_samples, 1)
         val_loader = _loader(config, "val", temporal_stride, val_batch, process)
@@ -85,17 +95,20 @@ def _run(config: RunConfig, process: Process) -> int:
         paths.result_path, process, begin_epoch, tensorboard=control.tensorboard,
         wandb=control.wandb, config=config_to_dict(config),
     )  # fmt: skip
+    skip_log = SkipLog(paths.result_path, process, None if checkpoint is None else begin_epoch - 1)
     if train_loader is not None:
         _train(config, model, network, train_loader, val_loader, checkpoint, begin_epoch,
-               eval_modules, precision, process, tracker)  # fmt: skip
+               eval_modules, precision, process, tracker, skip_log)  # fmt: skip
     elif val_loader is not None:
         validation = validate_epoch(network, val_loader, begin_epoch - 1, process, precision)
+        skip_log.report(begin_epoch - 1, "validation", val_loader.skipped)
         if process.is_main:
             print(f"validation: loss {validation.loss:.4f} acc {validation.accuracy:.4f}")
     tracker.close()
 
     if control.inference:
-        _inference(config, network, temporal_stride, precision, process)
+        _inference(config, network, temporal_stride, precision, process, skip_log, begin_epoch - 1)
+    skip_log.close()
     return 0
 
 
@@ -140,7 +153,20 @@ def _dataset(
     )
     if built.records.skipped and process.is_main:
         print(built.summary(), flush=True)
+    warning = class_count_warning(
+        config.model.n_classes, built.records.class_names, config.paths.annotation_path,
+        config.data.multi_label,
+    )  # fmt: skip
+    if warning is not None and process.is_main and phase == _first_phase(config):
+        print(warning, file=sys.stderr, flush=True)
     return built
+
+
+def _first_phase(config: RunConfig) -> str:
+    """The phase whose data set is read first (the one that prints the data's warnings)."""
+    if not config.control.no_train:
+        return "train"
+    return "val" if not config.control.no_val else "inference"
 
 
 def _loader(
@@ -185,6 +211,7 @@ def _train(
     precision: Precision,
     process: Process,
     tracker: Tracker,
+    skip_log: SkipLog,
 ) -> None:
     o = config.optimisation
     groups = None
@@ -223,7 +250,7 @@ def _train(
 
     run_epochs(
         trainer, train_loader, val_loader, range(begin_epoch, o.n_epochs + 1), logs, tracker,
-        config.paths.result_path, config.control.checkpoint, checkpoint_of,
+        config.paths.result_path, config.control.checkpoint, checkpoint_of, skip_log,
     )  # fmt: skip
     for logger in logs.values():
         logger.close()
@@ -269,6 +296,8 @@ def _inference(
     temporal_stride: int,
     precision: Precision,
     process: Process,
+    skip_log: SkipLog,
+    epoch: int,
 ) -> None:
     if not process.is_main:  # one process writes the result file
         barrier(process)
@@ -283,6 +312,7 @@ def _inference(
     )  # fmt: skip
     model = network.module if isinstance(network, nn.parallel.DistributedDataParallel) else network
     scores = infer(model, loader, process, precision, multi_label=config.data.multi_label)
+    skip_log.report(epoch, "inference", loader.skipped, gather=False)  # rank 0 alone infers
     path = config.paths.result_path / f"{control.inference_subset}.json"
     write_result_file(
         path, scores, built.records.class_names, control.output_topk, control.inference_no_average
