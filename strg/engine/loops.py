@@ -18,6 +18,7 @@ from torch import nn
 from tqdm import tqdm
 
 from strg.data.loader import VideoLoader
+from strg.engine.cpu_bf16 import Bf16ConvGuard
 from strg.engine.distributed import Process, all_reduce_sums
 from strg.engine.errors import RunError
 from strg.engine.logs import TableLogger
@@ -40,7 +41,13 @@ class Precision:
         """The autocast context of a forward pass (a no-op without AMP)."""
         if self.amp == "none":
             return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.amp])
+        autocast = torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.amp])
+        if self.amp != "bf16" or self.device.type != "cpu":
+            return autocast
+        stack = contextlib.ExitStack()  # the known-bad CPU bf16 convolutions run in float32
+        stack.enter_context(autocast)
+        stack.enter_context(Bf16ConvGuard())
+        return stack
 
 
 def forward(model: nn.Module, batch: Batch, precision: Precision) -> torch.Tensor:
