@@ -48,6 +48,7 @@ def _frames(clips: list) -> torch.Tensor:
 
 def collate_videos(items: Sequence[VideoItem]) -> Batch:
     """All clips of all ``items`` stacked along B, in order; ``video_index`` maps clip → video.
+    Items without clips (videos skipped in evaluation) add only their ``skipped`` entries.
 
     frames B×C×T×H×W uint8 (a :class:`~strg.data.normalization.Normalization` makes them
     float32 where they are used); boxes B×T'×N×4 and box_mask B×T'×N (``None`` without
