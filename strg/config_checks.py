@@ -6,6 +6,7 @@ turns them into one usage error; both call :func:`contradictions`, the one list 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,6 +98,11 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
             "--accimage is not supported: JPEG frames are decoded by libjpeg-turbo through "
             "simplejpeg, video files by PyAV"
         )
+    for name in ("learning_rate", "weight_decay", "momentum", "dampening"):
+        if not (math.isfinite(o[name]) and o[name] >= 0):  # NaN compares False, so it lands here
+            errors.append(f"--{name} must be a finite number >= 0, got {o[name]}")
+    if o["input_type"] == "flow" and o["colorjitter"]:
+        errors.append("--colorjitter jitters colours: it does not apply to --input_type flow")
     if o["amp"] == "fp16" and o["no_cuda"]:
         errors.append("--amp fp16 needs a GPU (on the CPU it is ~100x slower): use --amp bf16")
     return errors

@@ -102,8 +102,9 @@ class Batch:
     ``boxes`` B×T'×N×4 and ``box_mask`` B×T'×N (or ``None``); ``targets`` B int64 or B×K
     float32; ``video_index`` B int64, the position in ``video_ids`` of each clip's video (clips
     of one video are adjacent, for averaging scores over a video's clips); ``segments`` B pairs
-    ``[start, end)`` (1-based frames); ``skipped`` the unreadable videos that were replaced in
-    this batch under the loader's explicit skip option, as ``(video_id, reason)``.
+    ``[start, end)`` (1-based frames); ``skipped`` the unreadable videos of this batch under the
+    loader's explicit skip option, as ``(video_id, reason)`` (replaced by the next video in
+    training, left out in evaluation: a batch of only those has no clip, B = 0).
     """
 
     frames: torch.Tensor

@@ -87,8 +87,6 @@ def build_video_dataset(
             f"{annotation_path} has no video in subset "
             f"{SUBSET_ALIASES.get(subset or PHASE_SUBSETS[phase], subset)}{left_out}"
         )
-    if settings.input_type == "flow" and settings.colorjitter:
-        raise ValueError("colorjitter does not apply to flow input")
     normalization = settings.normalization()
     dataset = VideoDataset(
         records.records,
@@ -124,5 +122,6 @@ def build_video_dataset(
         flip_labels=flip_label_map(records.class_names) if settings.flip_swap_labels else None,
         seed=settings.seed,
         skip_unreadable=settings.skip_missing,
+        replace_unreadable=phase == "train",
     )
     return BuiltDataset(dataset, records)

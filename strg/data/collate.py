@@ -48,13 +48,19 @@ def _frames(clips: list) -> torch.Tensor:
 
 def collate_videos(items: Sequence[VideoItem]) -> Batch:
     """All clips of all ``items`` stacked along B, in order; ``video_index`` maps clip → video.
+    Items without clips (videos skipped in evaluation) add only their ``skipped`` entries.
 
     frames B×C×T×H×W uint8 (a :class:`~strg.data.normalization.Normalization` makes them
     float32 where they are used); boxes B×T'×N×4 and box_mask B×T'×N (``None`` without
     proposals); targets B int64, or B×K float32 for multi-hot targets.
     """
+    skipped = [entry for item in items for entry in item.skipped]
+    items = [item for item in items if item.clips]  # a skipped video of evaluation has none
     clips = [clip for item in items for clip in item.clips]
     if not clips:
+        if skipped:  # every video of the batch was unreadable: only the skips to report
+            empty = torch.empty(0, dtype=torch.int64)
+            return Batch(torch.empty(0, dtype=torch.uint8), empty, [], empty, [], skipped=skipped)
         raise DataError("cannot collate an empty batch")
     has_boxes = {clip.boxes is not None for clip in clips}
     if len(has_boxes) > 1:
@@ -80,5 +86,5 @@ def collate_videos(items: Sequence[VideoItem]) -> Batch:
         segments=[clip.segment for clip in clips],
         boxes=boxes,
         box_mask=box_mask,
-        skipped=[entry for item in items for entry in item.skipped],
+        skipped=skipped,
     )

@@ -45,8 +45,10 @@ class VideoDataset(Dataset):
     (:mod:`strg.data.boxes`); a video without a proposal file is an error when the data set is
     built. ``n_classes`` with ``multi_label`` gives multi-hot targets; ``flip_labels`` (from
     :func:`~strg.data.label_flip.flip_label_map`) swaps the class of flipped clips.
-    ``skip_unreadable`` replaces a video whose frames cannot be read by the next readable one
-    and reports it in ``VideoItem.skipped`` instead of raising.
+    ``skip_unreadable`` reports a video whose frames cannot be read in ``VideoItem.skipped``
+    instead of raising, and replaces it by the next readable one (``replace_unreadable``, for
+    training: the batch keeps its size) or returns no clip for it (for evaluation: no video is
+    scored in another's place).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class VideoDataset(Dataset):
         flip_labels: Sequence[int] | None = None,
         seed: int = 0,
         skip_unreadable: bool = False,
+        replace_unreadable: bool = True,
     ) -> None:
         if not records:
             raise DataError("the data set has no videos")
@@ -84,6 +87,7 @@ class VideoDataset(Dataset):
         self.flip_labels = list(flip_labels) if flip_labels is not None else None
         self.seed = seed
         self.skip_unreadable = skip_unreadable
+        self.replace_unreadable = replace_unreadable
         if proposals is not None:
             missing = proposals.missing([record.video_id for record in self.records])
             if missing:
@@ -114,6 +118,8 @@ class VideoDataset(Dataset):
                 if not self.skip_unreadable:
                     raise
                 skipped.append((record.video_id, str(error)))
+                if not self.replace_unreadable:  # scored nowhere rather than in another's place
+                    return VideoItem([], skipped)
         raise DataError(
             f"{MAX_REPLACEMENTS + 1} videos in a row are unreadable, from "
             f"{self.records[index].video_id}: " + "; ".join(reason for _, reason in skipped)
@@ -141,13 +147,17 @@ class VideoDataset(Dataset):
             video = self.reader.read(record, frame_indices)
             boxes = mask = None
             if video_proposals is not None:
-                boxes, mask = clip_boxes(
-                    video_proposals,
-                    frame_indices,
-                    self.nrois,
-                    self.temporal_stride,
-                    (video.shape[-2], video.shape[-1]),
-                )
+                try:
+                    boxes, mask = clip_boxes(
+                        video_proposals,
+                        frame_indices,
+                        self.nrois,
+                        self.temporal_stride,
+                        (video.shape[-2], video.shape[-1]),
+                    )
+                except (ProposalStoreError, ValueError) as error:
+                    path = self.proposals.path(record.video_id)
+                    raise ProposalStoreError(f"video {record.video_id}: {path}: {error}") from error
             for view in self.spatial(video, boxes, mask, generator):
                 out.append(
                     Clip(

@@ -16,15 +16,17 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from strg.data.collate import collate_videos
 from strg.data.dataset import VideoDataset, item_seed
 from strg.data.normalization import Normalization
-from strg.structures import Batch
+from strg.errors import StrgError
+from strg.structures import Batch, VideoItem
 
 #: The stream of ``item_seed`` that draws the epoch order (item indices use 0, 1, ...).
 ORDER_STREAM = 2**32 - 1
@@ -83,10 +85,54 @@ def seed_worker(worker_id: int) -> None:
     np.random.seed(seed)
 
 
+@dataclass(frozen=True)
+class _LoadFailure:
+    """A user error (a :class:`~strg.errors.StrgError`) raised while a worker loaded a batch,
+    handed to the main process in the batch's place.
+
+    A worker's exception would otherwise arrive re-raised by torch as the same type with the
+    worker's whole traceback for a message ("Caught DataError in DataLoader worker process 0").
+    """
+
+    error: StrgError
+
+
+class _FailureAsItem(Dataset):
+    """``dataset`` whose user errors are returned as a :class:`_LoadFailure` item."""
+
+    def __init__(self, dataset: VideoDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, item: tuple[int, int]) -> VideoItem | _LoadFailure:
+        try:
+            return self.dataset[item]
+        except StrgError as error:
+            return _LoadFailure(error)
+
+
+def _collate(items: list[VideoItem | _LoadFailure]) -> Batch | _LoadFailure:
+    """:func:`collate_videos`, or the first failure among ``items`` (or of the collate)."""
+    for item in items:
+        if isinstance(item, _LoadFailure):
+            return item
+    try:
+        return collate_videos(items)
+    except StrgError as error:
+        return _LoadFailure(error)
+
+
 class VideoLoader:
     """Batches of ``loader`` (uint8 frames) on ``device``, frames normalised there by
     ``normalization``: float32 B×C×T×H×W, the rest of the :class:`~strg.structures.Batch` as
-    the collate made it. ``len``, ``sampler`` and ``dataset`` are the DataLoader's."""
+    the collate made it. ``len``, ``sampler`` and ``dataset`` are the DataLoader's.
+
+    A user error raised in a worker is raised here as itself (its type and message). The
+    unreadable videos that the data set skipped under ``skip_missing`` during the last pass are
+    in :attr:`skipped` ``(video_id, reason)``; a batch left with no clip is not yielded.
+    """
 
     def __init__(
         self,
@@ -97,9 +143,16 @@ class VideoLoader:
         self.loader = loader
         self.normalization = normalization
         self.device = torch.device(device)
+        self.skipped: list[tuple[str, str]] = []
 
     def __iter__(self) -> Iterator[Batch]:
+        self.skipped = []
         for batch in self.loader:
+            if isinstance(batch, _LoadFailure):
+                raise batch.error
+            self.skipped += batch.skipped
+            if len(batch) == 0:  # every video of it was unreadable and skipped
+                continue
             batch = batch.to(self.device, non_blocking=True)
             yield dataclasses.replace(batch, frames=self.normalization(batch.frames))
 
@@ -112,7 +165,7 @@ class VideoLoader:
 
     @property
     def dataset(self) -> VideoDataset:
-        return self.loader.dataset
+        return self.loader.dataset.dataset
 
 
 def build_loader(
@@ -144,11 +197,11 @@ def build_loader(
     )
     workers = max(int(n_threads), 0)
     loader = DataLoader(
-        dataset,
+        _FailureAsItem(dataset),
         batch_size=batch_size,
         sampler=sampler,
         num_workers=workers,
-        collate_fn=collate_videos,
+        collate_fn=_collate,
         pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
         drop_last=drop_last,
         worker_init_fn=seed_worker,

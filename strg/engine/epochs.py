@@ -16,12 +16,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from strg.atomic import WriteError
 from strg.data.loader import VideoLoader
 from strg.engine.checkpoint import checkpoint_path, save_checkpoint
 from strg.engine.distributed import Process, barrier
+from strg.engine.errors import RunError
 from strg.engine.logs import TableLogger
 from strg.engine.loops import EpochResult, Precision, train_epoch, validate_epoch
 from strg.engine.schedule import LearningRateSchedule
+from strg.engine.skips import SkipLog
 from strg.engine.tracking import Tracker
 
 
@@ -58,9 +61,11 @@ def run_epochs(
     result_path: Path,
     checkpoint_every: int,
     checkpoint_of: Callable[[int], dict[str, Any]],
+    skip_log: SkipLog | None = None,
 ) -> None:
     """Run ``epochs``; rank 0 logs, prints and saves ``checkpoint_of(epoch)`` as ``save_N.pth``
-    every ``checkpoint_every`` epochs and after the last."""
+    every ``checkpoint_every`` epochs and after the last; ``skip_log`` reports each pass's
+    unreadable videos skipped under ``--skip_missing``."""
     process = trainer.process
     for epoch in epochs:
         train_loader.sampler.set_epoch(epoch)
@@ -69,12 +74,16 @@ def run_epochs(
             trainer.precision, scaler=trainer.scaler, accumulate_steps=trainer.accumulate_steps,
             eval_modules=trainer.eval_modules, batch_log=logs.get("train_batch"),
         )  # fmt: skip
+        if skip_log is not None:
+            skip_log.report(epoch, "training", train_loader.skipped)
         lr = trainer.schedule.rate(epoch)
         validation = None
         if val_loader is not None:
             validation = validate_epoch(
                 trainer.network, val_loader, epoch, process, trainer.precision
             )
+            if skip_log is not None:
+                skip_log.report(epoch, "validation", val_loader.skipped)
         trainer.schedule.end_epoch(validation.loss if validation is not None else None)
         if process.is_main:
             logs["train"].log(epoch=epoch, loss=result.loss, acc=result.accuracy, lr=lr)
@@ -87,5 +96,25 @@ def run_epochs(
                 if warning is not None:
                     print(f"epoch {epoch}: {warning}", file=sys.stderr, flush=True)
             if epoch % checkpoint_every == 0 or epoch == epochs[-1]:
-                save_checkpoint(checkpoint_path(result_path, epoch), checkpoint_of(epoch))
+                _save(checkpoint_path(result_path, epoch), checkpoint_of(epoch), epoch)
         barrier(process)
+
+
+def _save(path: Path, checkpoint: dict[str, Any], epoch: int) -> None:
+    """Save a finished epoch's checkpoint, unless its weights are NaN or infinite (a diverged run
+    would leave a checkpoint that resumes into NaN); a failed write names the file and keeps the
+    earlier checkpoints."""
+    broken = [
+        name
+        for name, value in checkpoint["state_dict"].items()
+        if value.is_floating_point() and not bool(torch.isfinite(value).all())
+    ]
+    if broken:
+        raise RunError(
+            f"epoch {epoch}: {len(broken)} weight tensor(s) are NaN or infinite ({broken[0]}, "
+            f"...); the run diverged and {path.name} was not written (lower --learning_rate)"
+        )
+    try:
+        save_checkpoint(path, checkpoint)
+    except WriteError as error:
+        raise RunError(f"epoch {epoch}: {error}; the earlier checkpoints are intact") from error

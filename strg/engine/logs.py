@@ -8,9 +8,11 @@ are dropped first so that every epoch appears once.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import TextIO
 
+from strg.atomic import WriteError, write_text_atomic
 from strg.engine.errors import RunError
 
 TRAIN_COLUMNS = ("epoch", "loss", "acc", "lr")
@@ -37,18 +39,27 @@ class TableLogger:
             if rows and tuple(rows[0]) != columns:
                 raise RunError(f"{self.path} has columns {rows[0]}, expected {list(columns)}")
             kept = [row for row in rows[1:] if row and int(row[0]) <= resume_epoch]
-        self._file: TextIO = self.path.open("w", newline="")
-        self._writer = csv.writer(self._file, delimiter="\t", lineterminator="\n")
-        self._writer.writerow(columns)
-        self._writer.writerows(kept)
-        self._file.flush()
+        start = io.StringIO()
+        csv.writer(start, delimiter="\t", lineterminator="\n").writerows([columns, *kept])
+        try:
+            # the kept rows are rewritten atomically: a failed start loses none of them
+            write_text_atomic(self.path, start.getvalue())
+            self._file: TextIO = self.path.open("a", newline="")
+            self._writer = csv.writer(self._file, delimiter="\t", lineterminator="\n")
+        except OSError as error:
+            if isinstance(error, WriteError):
+                raise
+            raise RunError(f"could not write {self.path}: {error.strerror or error}") from error
 
     def log(self, **values: float | int) -> None:
         """Write one row; every column must be given, and no other."""
         if set(values) != set(self.columns):
             raise RunError(f"{self.path}: expected columns {self.columns}, got {sorted(values)}")
-        self._writer.writerow([values[column] for column in self.columns])
-        self._file.flush()
+        try:
+            self._writer.writerow([values[column] for column in self.columns])
+            self._file.flush()
+        except OSError as error:
+            raise RunError(f"could not write {self.path}: {error.strerror or error}") from error
 
     def close(self) -> None:
         """Close the file."""

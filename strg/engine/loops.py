@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -18,7 +18,9 @@ from torch import nn
 from tqdm import tqdm
 
 from strg.data.loader import VideoLoader
+from strg.engine.cpu_bf16 import Bf16ConvGuard
 from strg.engine.distributed import Process, all_reduce_sums
+from strg.engine.errors import RunError
 from strg.engine.logs import TableLogger
 from strg.engine.schedule import LearningRateSchedule
 from strg.engine.scores import clip_scores, video_scores
@@ -43,7 +45,13 @@ class Precision:
         """The autocast context of a forward pass (a no-op without AMP)."""
         if self.amp == "none":
             return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.amp])
+        autocast = torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.amp])
+        if self.amp != "bf16" or self.device.type != "cpu":
+            return autocast
+        stack = contextlib.ExitStack()  # the known-bad CPU bf16 convolutions run in float32
+        stack.enter_context(autocast)
+        stack.enter_context(Bf16ConvGuard())
+        return stack
 
 
 def forward(model: nn.Module, batch: Batch, precision: Precision) -> torch.Tensor:
@@ -111,7 +119,6 @@ def train_epoch(
     accumulate_steps: int = 1,
     eval_modules: Iterable[nn.Module] = (),
     batch_log: TableLogger | None = None,
-    on_skipped: Callable[[list[tuple[str, str]]], None] | None = None,
 ) -> EpochResult:
     """One epoch of training; the rate is set by ``schedule`` before every optimiser step.
 
@@ -128,8 +135,6 @@ def train_epoch(
     optimizer.zero_grad(set_to_none=True)
     batches = _progress(loader, process, f"train {epoch}", n_batches)
     for number, batch in enumerate(batches, start=1):
-        if batch.skipped and on_skipped is not None:
-            on_skipped(batch.skipped)
         logits = forward(model, batch, precision)
         loss, hits = loss_and_hits(logits, batch.targets)
         used_rate = rate  # the rate of the optimiser step this batch's gradient goes into
@@ -148,6 +153,11 @@ def train_epoch(
         clips = len(batch)
         boxless += _boxless(batch)
         loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):  # read here, where it is read anyway: no extra sync
+            raise RunError(
+                f"epoch {epoch}, iteration {number}: the training loss is {loss_value}; the run "
+                "diverged (lower --learning_rate) and no checkpoint of this epoch was written"
+            )
         total_loss += loss_value * clips
         total_hits += hits
         total_clips += clips

@@ -12,6 +12,7 @@ from strg.engine.loops import VideoScores
 
 def top_labels(scores: torch.Tensor, class_names: list[str], output_topk: int) -> list[dict]:
     """``[{"label", "score"}, ...]`` best first: ``output_topk`` of them, or all when it is <= 0."""
+    scores = scores[: len(class_names)]  # outputs past the named classes (--n_classes above)
     k = len(class_names) if output_topk <= 0 else min(output_topk, len(class_names))
     values, indices = scores.topk(k)
     return [

@@ -10,6 +10,7 @@ atomically after the epoch is complete.
 from __future__ import annotations
 
 import random
+import sys
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,10 @@ from strg.engine.loops import Precision, VideoScores, infer, merge_scores, valid
 from strg.engine.model_setup import build_run_model, feature_step, load_resumed_weights
 from strg.engine.optim import build_optimizer, frozen_modules
 from strg.engine.result_file import write_result_file
+from strg.engine.result_lock import claim_result_path
+from strg.engine.run_checks import check_training_batches, class_count_warning
 from strg.engine.schedule import LearningRateSchedule
+from strg.engine.skips import SkipLog
 from strg.engine.speed import compiled, to_channels_last
 from strg.engine.tracking import Tracker
 from strg.structures import SUBSETS
@@ -46,9 +50,14 @@ def run(config: RunConfig) -> int:
         distribution.world_size,
         timeout_minutes=distribution.dist_timeout,
     )
+    lock = None
     try:
+        if process.is_main:  # one lock per run: rank 0's (the other ranks write nothing)
+            lock = claim_result_path(config.paths.result_path)
         return _run(config, process)
     finally:
+        if lock is not None:
+            lock.release()
         teardown(process)
 
 
@@ -57,9 +66,7 @@ def _run(config: RunConfig, process: Process) -> int:
     configure_kernels(process.device, config.control.deterministic)
     _seed_everything(config.control.manual_seed)
     paths, control, optimisation = config.paths, config.control, config.optimisation
-    if process.is_main:
-        paths.result_path.mkdir(parents=True, exist_ok=True)
-    barrier(process)
+    barrier(process)  # rank 0 has created the result folder
     channels = config.data.n_input_channels
     model = build_run_model(config.model, config.fine_tuning, channels, paths.pretrain_path)
     temporal_stride = feature_step(model, config.model)
@@ -81,6 +88,9 @@ def _run(config: RunConfig, process: Process) -> int:
     train_loader = val_loader = None
     if not control.no_train:
         train_loader = _loader(config, "train", temporal_stride, batch_size, process)
+        check_training_batches(
+            len(train_loader), optimisation.batch_size, len(train_loader.dataset), "training"
+        )
     if not control.no_val:
         val_batch = max(batch_size // config.data.n_val_samples, 1)
         val_loader = _loader(config, "val", temporal_stride, val_batch, process)
@@ -89,17 +99,20 @@ def _run(config: RunConfig, process: Process) -> int:
         paths.result_path, process, begin_epoch, tensorboard=control.tensorboard,
         wandb=control.wandb, config=config_to_dict(config),
     )  # fmt: skip
+    skip_log = SkipLog(paths.result_path, process, None if checkpoint is None else begin_epoch - 1)
     if train_loader is not None:
         _train(config, model, network, train_loader, val_loader, checkpoint, begin_epoch,
-               eval_modules, precision, process, tracker)  # fmt: skip
+               eval_modules, precision, process, tracker, skip_log)  # fmt: skip
     elif val_loader is not None:
         validation = validate_epoch(network, val_loader, begin_epoch - 1, process, precision)
+        skip_log.report(begin_epoch - 1, "validation", val_loader.skipped)
         if process.is_main:
             print(f"validation: loss {validation.loss:.4f} acc {validation.accuracy:.4f}")
     tracker.close()
 
     if control.inference:
-        _inference(config, network, temporal_stride, precision, process)
+        _inference(config, network, temporal_stride, precision, process, skip_log, begin_epoch - 1)
+    skip_log.close()
     return 0
 
 
@@ -150,7 +163,20 @@ def _dataset(
     )
     if built.records.skipped and process.is_main:
         print(built.summary(), flush=True)
+    warning = class_count_warning(
+        config.model.n_classes, built.records.class_names, config.paths.annotation_path,
+        config.data.multi_label,
+    )  # fmt: skip
+    if warning is not None and process.is_main and phase == _first_phase(config):
+        print(warning, file=sys.stderr, flush=True)
     return built
+
+
+def _first_phase(config: RunConfig) -> str:
+    """The phase whose data set is read first (the one that prints the data's warnings)."""
+    if not config.control.no_train:
+        return "train"
+    return "val" if not config.control.no_val else "inference"
 
 
 def _loader(
@@ -195,6 +221,7 @@ def _train(
     precision: Precision,
     process: Process,
     tracker: Tracker,
+    skip_log: SkipLog,
 ) -> None:
     o = config.optimisation
     groups = None
@@ -233,7 +260,7 @@ def _train(
 
     run_epochs(
         trainer, train_loader, val_loader, range(begin_epoch, o.n_epochs + 1), logs, tracker,
-        config.paths.result_path, config.control.checkpoint, checkpoint_of,
+        config.paths.result_path, config.control.checkpoint, checkpoint_of, skip_log,
     )  # fmt: skip
     for logger in logs.values():
         logger.close()
@@ -279,6 +306,8 @@ def _inference(
     temporal_stride: int,
     precision: Precision,
     process: Process,
+    skip_log: SkipLog,
+    epoch: int,
 ) -> None:
     """Every process scores its share of the videos; rank 0 gathers them and writes the file."""
     control = config.control
@@ -293,6 +322,7 @@ def _inference(
     model = network.module if isinstance(network, nn.parallel.DistributedDataParallel) else network
     scores = infer(model, loader, process, precision, multi_label=config.data.multi_label)
     per_clip = control.inference_no_average
+    skip_log.report(epoch, "inference", loader.skipped, gather=True)  # every rank infers
     # the clip scores travel only when they are written: per video is K numbers, per clip n·K
     parts = gather_to_main(scores if per_clip else VideoScores(videos=scores.videos), process)
     if parts is None:  # one process writes the result file

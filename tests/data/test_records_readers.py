@@ -75,18 +75,22 @@ def test_missing_frame_file_names_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match=str(missing)):
         built.dataset[0]
-    skipping = build_video_dataset(
-        "val",
-        annotation,
-        tmp_path / "frames",
-        "train",
-        sample_size=32,
-        sample_duration=8,
-        skip_missing=True,
-    )
-    item = skipping.dataset[0]  # replaced by the next video, and reported
-    assert item.clips[0].video_id == "v1" and len(item.clips[0].frame_indices) == 8
-    assert item.skipped[0][0] == "v0" and str(missing) in item.skipped[0][1]
+    for phase in ("train", "val"):
+        skipping = build_video_dataset(
+            phase,
+            annotation,
+            tmp_path / "frames",
+            "train",
+            sample_size=32,
+            sample_duration=8,
+            skip_missing=True,
+        )
+        item = skipping.dataset[0]
+        assert item.skipped[0][0] == "v0" and str(missing) in item.skipped[0][1]  # reported
+        if phase == "train":  # replaced by the next video: the batch keeps its size
+            assert item.clips[0].video_id == "v1" and len(item.clips[0].frame_indices) == 8
+        else:  # evaluation scores no video in another's place
+            assert item.clips == []
 
 
 def test_corrupt_jpeg_names_the_file(tmp_path: Path) -> None:
