@@ -28,7 +28,7 @@ import simplejpeg
 import torch
 
 from strg.data.records import DataError, VideoRecord
-from strg.structures import FRAME_NAME_PATTERNS, frame_file_name
+from strg.structures import frame_file_name, frame_name_template
 
 INPUT_TYPES = ("rgb", "flow")
 
@@ -108,9 +108,7 @@ class JpegFolderReader(ClipReader):
     """Frames from a folder of JPEG files named by :func:`strg.structures.frame_file_name`."""
 
     def __init__(self, pattern: str = "image") -> None:
-        if pattern not in FRAME_NAME_PATTERNS:
-            valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
-            raise ValueError(f"unknown frame name pattern {pattern!r}; valid: {valid}")
+        frame_name_template(pattern)  # an unknown layout fails here, not at the first frame
         self.pattern = pattern
 
     def frame_path(self, record: VideoRecord, index: int) -> Path:
