@@ -142,9 +142,12 @@ class DatabaseBuilder:
         path: Path,
         explicit_path: bool = False,
         extra: dict[str, Any] | None = None,
+        video_type: str | None = None,
     ) -> None:
         """Add ``video_id`` read from ``source`` (a file and line, for errors) with its frames at
-        ``path``; ``explicit_path`` writes ``video_path``; ``extra`` goes into ``annotations``."""
+        ``path``; ``explicit_path`` writes ``video_path``; ``extra`` goes into ``annotations``;
+        ``video_type`` overrides the builder's for this video (lists mixing folders and files)."""
+        video_type = video_type or self.video_type
         if video_id in self._sources:
             raise AnnotationError(
                 f"{source}: video {video_id!r} is already listed at {self._sources[video_id]}"
@@ -155,17 +158,17 @@ class DatabaseBuilder:
                 f"{source}: video {video_id!r} has class {label!r}, which is not in the labels"
             )
         self.result.counts.setdefault(subset, 0)
-        n_frames, reason = count_or_reason(path, self.video_type)
-        media = media_path(path, self.video_type)
+        n_frames, reason = count_or_reason(path, video_type)
+        media = media_path(path, video_type)
         if n_frames == 0:
             self.result.missing.append(MissingVideo(video_id, subset, media, reason))
             if self.skip_missing:
                 return
         annotations: dict[str, Any] = {} if label is None else {"label": label}
         annotations.update(extra or {})
-        annotations["segment"] = segment_of(n_frames, self.video_type)
+        annotations["segment"] = segment_of(n_frames, video_type)
         entry: dict[str, Any] = {"subset": subset, "annotations": annotations}
         if explicit_path:
-            entry["video_path"] = str(media if self.video_type in VIDEO_FILE_TYPES else path)
+            entry["video_path"] = str(media if video_type in VIDEO_FILE_TYPES else path)
         self.result.database[video_id] = entry
         self.result.counts[subset] += 1
