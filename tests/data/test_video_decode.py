@@ -61,8 +61,9 @@ def full_decode(path: Path) -> list[np.ndarray]:
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("videos")
+    fast_vp9 = {"deadline": "realtime", "cpu-used": "8"}
     return {
-        "webm": write_video(root / "v.webm", "libvpx-vp9", deadline="rt", **{"cpu-used": "8"}),
+        "webm": write_video(root / "v.webm", "libvpx-vp9", **fast_vp9),
         # B-frames: decode order differs from presentation order
         "mp4": write_video(root / "v.mp4", "libx264", bf="3", preset="ultrafast"),
         "avi": write_video(root / "v.avi", "mpeg4", qscale="3"),
