@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strg.data.settings import VIDEO_FILE_TYPES
 from strg.errors import StrgError
 from strg.prep.frames import count_frames
 
-#: Video files read directly (``--file_type video``), by their suffix.
-VIDEO_FILE_TYPES = ("mp4", "webm", "avi", "mkv")
 VIDEO_TYPES = ("jpg", "hdf5", *VIDEO_FILE_TYPES)
 
 
