@@ -19,8 +19,8 @@ Then the video loader against the JPEG loader (``video loader vs jpg loader``, 3
 workers), and multi-clip decoding of a 60-second video (30 fps, 341×256): the 10 evenly spread
 16-frame test clips (``--n_test_clips 10``) through :meth:`VideoFileReader.read_clips` against
 today's reader before it, which decoded from frame 0 up to each clip's last frame once per clip
-(kept here as :func:`per_clip_decode`), for a VP9 WebM with libvpx's keyframe interval (12
-frames) and an H.264 MP4 with x264's (250 frames, 8.3 s: the worst case for seeking), and
+(kept here as :func:`per_clip_decode`), for a VP9 WebM with PyAV's default encoder settings and
+an H.264 MP4 with x264's keyframe interval (250 frames, 8.3 s: the hard case for seeking), and
 torchcodec's exact-seek decoder on the same clips when it is installed. The last line is
 ``video multi-clip speed-up vs per-clip decoding: N.NNx`` (the WebM; both are printed).
 """
@@ -164,7 +164,7 @@ LONG_WIDTH = 340  # x264's 4:2:0 needs an even width
 
 
 def write_long_videos(root: Path) -> dict[str, Path]:
-    """A 60-second video as VP9 WebM (libvpx's keyframe interval) and H.264 MP4 (x264's)."""
+    """A 60-second video as VP9 WebM (default encoder settings) and H.264 MP4 (keyint 250)."""
     import av
 
     n_frames = LONG_SECONDS * LONG_FPS
