@@ -261,3 +261,27 @@ def test_strg_needs_boxes_and_reads_them_from_a_store(
     assert (
         max(abs(other[label] - score) for label, score in as_dict(theirs[video_id]).items()) > 1e-3
     )
+
+
+def test_strg_boxes_extracted_on_the_fly_by_the_detector(
+    videos: dict[str, Path], tmp_path: Path
+) -> None:
+    from torchvision.models.detection import fasterrcnn_resnet50_fpn
+
+    torch.manual_seed(0)
+    weights = tmp_path / "detector.pth"
+    detector = fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)
+    torch.save(detector.state_dict(), weights)
+    strg = make_checkpoint(
+        tmp_path / "strg.pth", [*MODEL, *STRG, "--proposal_path", str(tmp_path)], CLASSES
+    )
+    store = tmp_path / "extracted"
+    files = [str(videos["odd size.mp4"]), str(videos["short.webm"])]
+    argv = [*files, "--resume_path", str(strg), "--detector_weights", str(weights),
+            "--detector_size", "32", "--proposal_path", str(store), "--quiet"]  # fmt: skip
+    assert predict.main(argv) == 0
+    # every feature step's frame (2) of each video, in the frames' own pixels
+    odd = ProposalStore(store).load("odd size")
+    assert odd.frame_indices.tolist() == [0, 2, 4, 6, 8, 10] and odd.frame_size == (29, 37)
+    assert odd.counts.max() >= 1 and (odd.boxes[..., 2] <= 37).all()
+    assert ProposalStore(store).load("short").frame_indices.tolist() == [0, 2]
