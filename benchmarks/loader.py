@@ -15,7 +15,14 @@ a round, so that a slow spell of a shared machine hits both sides of a ratio ali
 
     python benchmarks/loader.py [--videos 16] [--frames 40] [--rounds 5] [--threads 1]
 
-The last line is ``jpg speed-up vs naive: N.NNx`` (32×224², 2 workers).
+Then the video loader against the JPEG loader (``video loader vs jpg loader``, 32×224², 2
+workers), and multi-clip decoding of a 60-second video (30 fps, 341×256): the 10 evenly spread
+16-frame test clips (``--n_test_clips 10``) through :meth:`VideoFileReader.read_clips` against
+today's reader before it, which decoded from frame 0 up to each clip's last frame once per clip
+(kept here as :func:`per_clip_decode`), for a VP9 WebM with libvpx's keyframe interval (12
+frames) and an H.264 MP4 with x264's (250 frames, 8.3 s: the worst case for seeking), and
+torchcodec's exact-seek decoder on the same clips when it is installed. The last line is
+``video multi-clip speed-up vs per-clip decoding: N.NNx`` (the WebM; both are printed).
 """
 
 from __future__ import annotations
@@ -38,10 +45,12 @@ from torchvision.transforms import functional as TF  # noqa: N812
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from strg.data.builder import build_video_dataset
+from strg.data.frame_readers import VideoFileReader
 from strg.data.loader import build_loader
 from strg.data.normalization import mean_std
+from strg.data.records import VideoRecord
 from strg.data.spatial import random_resized_crop_params
-from strg.data.temporal import TemporalCrop
+from strg.data.temporal import TemporalCrop, build_temporal_sampler
 from strg.synth.encode import write_webm
 
 HEIGHT, WIDTH = 256, 341
@@ -150,6 +159,97 @@ def median_ratio(ours: list[float], naive: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(ours, naive, strict=True))
 
 
+LONG_SECONDS, LONG_FPS, TEST_CLIPS, CLIP_FRAMES = 60, 30, 10, 16
+
+
+def write_long_videos(root: Path) -> dict[str, Path]:
+    """A 60-second video as VP9 WebM (libvpx's keyframe interval) and H.264 MP4 (x264's)."""
+    import av
+
+    n_frames = LONG_SECONDS * LONG_FPS
+    frames = make_frames(0, 1)[0]
+    paths = {"webm": root / "long.webm", "mp4": root / "long.mp4"}
+    settings = {
+        "webm": ("libvpx-vp9", {"deadline": "realtime", "cpu-used": "8", "crf": "30", "b": "0"}),
+        "mp4": ("libx264", {"preset": "veryfast", "x264-params": "keyint=250"}),
+    }
+    for kind, path in paths.items():
+        codec, options = settings[kind]
+        with av.open(str(path), "w") as container:
+            stream = container.add_stream(codec, rate=LONG_FPS)
+            stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+            stream.options = options
+            for t in range(n_frames):
+                frame = np.roll(frames, 3 * t, axis=1)  # the scene pans: every frame differs
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+    return paths
+
+
+def per_clip_decode(path: Path, indices: list[int]) -> torch.Tensor:
+    """Today's reader before the one-walk decoder: frame 0 up to the clip's last, per clip."""
+    import av
+
+    wanted, last, decoded, count = set(indices), max(indices), {}, 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            if count in wanted:
+                decoded[count] = torch.from_numpy(frame.to_ndarray(format="rgb24")).permute(2, 0, 1)
+            count += 1
+            if count > last:
+                break
+    return torch.stack([decoded[index] for index in indices])
+
+
+def multi_clip_decoding(root: Path, rounds: int) -> float:
+    """Print the multi-clip decode times of both long videos; the WebM's speed-up."""
+    started = time.perf_counter()
+    paths = write_long_videos(root)
+    n_frames = LONG_SECONDS * LONG_FPS
+    sampler = build_temporal_sampler(
+        "inference", sample_duration=CLIP_FRAMES, n_test_clips=TEST_CLIPS
+    )
+    clips = sampler(range(n_frames), torch.Generator())
+    print(
+        f"\nmulti-clip decoding: {LONG_SECONDS} s × {LONG_FPS} fps of {WIDTH}×{HEIGHT}, "
+        f"{len(clips)} clips of {CLIP_FRAMES} frames ({time.perf_counter() - started:.1f} s to "
+        f"make); medians of {rounds} rounds"
+    )
+    try:
+        from torchcodec.decoders import VideoDecoder
+    except ImportError:
+        VideoDecoder = None  # noqa: N806 - optional: measured when installed
+    speedups = {}
+    for kind, path in paths.items():
+        record = VideoRecord(kind, "validation", path, range(n_frames))
+        times: dict[str, list[float]] = {}
+        ratios = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            reference = [per_clip_decode(path, clip) for clip in clips]
+            times.setdefault("per-clip", []).append(time.perf_counter() - start)
+            start = time.perf_counter()
+            ours = list(VideoFileReader().read_clips(record, clips))
+            times.setdefault("one walk", []).append(time.perf_counter() - start)
+            ratios.append(times["per-clip"][-1] / times["one walk"][-1])
+            assert all(torch.equal(a, b) for a, b in zip(reference, ours, strict=True))
+            if VideoDecoder is not None:
+                start = time.perf_counter()
+                decoder = VideoDecoder(str(path), seek_mode="exact")
+                theirs = [decoder.get_frames_at(clip).data for clip in clips]
+                times.setdefault("torchcodec", []).append(time.perf_counter() - start)
+                assert all(torch.equal(a, b) for a, b in zip(reference, theirs, strict=True))
+        row = ", ".join(f"{name} {statistics.median(t):.2f} s" for name, t in times.items())
+        speedups[kind] = statistics.median(ratios)
+        print(f"  {kind:>5}: {row}; speed-up {speedups[kind]:.2f}x (frames equal)")
+    print(f"video multi-clip speed-up vs per-clip decoding, H.264 MP4: {speedups['mp4']:.2f}x")
+    return speedups["webm"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--videos", type=int, default=16, help="videos per pass")
@@ -162,6 +262,9 @@ def main() -> None:
         type=int,
         default=1,
         help="torch threads of the main process (0 workers); loader workers always use 1",
+    )
+    parser.add_argument(
+        "--decode_rounds", type=int, default=3, help="rounds of the multi-clip decoding"
     )
     args = parser.parse_args()
     # On a busy machine, OpenMP's multi-threaded copies stall for ~250 ms per call; workers run
@@ -216,7 +319,11 @@ def main() -> None:
             jpg_ratios = [median_ratio(rates[("jpg", w)], rates[("naive", w)]) for w in WORKERS]
             print(f"{label:>10} jpg/naive " + " ".join(f"{r:9.2f}x" for r in jpg_ratios))
             speedup = jpg_ratios[WORKERS.index(2)]
+            video_ratio = median_ratio(rates[("video", 2)], rates[("jpg", 2)])
         print(f"jpg speed-up vs naive: {speedup:.2f}x")
+        print(f"video loader vs jpg loader (32×224², 2 workers): {video_ratio:.2f}x")
+        speedup = multi_clip_decoding(root, args.decode_rounds)
+        print(f"video multi-clip speed-up vs per-clip decoding: {speedup:.2f}x")
 
 
 if __name__ == "__main__":

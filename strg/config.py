@@ -253,7 +253,7 @@ DATA_FLAGS = {
     **{
         f.name: f.name
         for f in fields(DataSettings)
-        if f.name not in ("frame_pattern", "flip_swap_labels", "nrois", "multi_label", "seed")
+        if f.name not in ("flip_swap_labels", "nrois", "seed")
     },
     "hflip_swap_labels": "flip_swap_labels",
 }
@@ -269,6 +269,7 @@ def option_defaults() -> dict[str, Any]:
     settings = DataSettings()
     defaults.update({flag: getattr(settings, name) for flag, name in DATA_FLAGS.items()})
     defaults["temporal_sampling"] = None  # follows the data set: segment for Something
+    defaults["frame_pattern"] = None  # follows the data set (FRAME_PATTERNS)
     # argparse keeps lists for nargs="+" options
     for name, value in defaults.items():
         if isinstance(value, tuple):
@@ -339,13 +340,14 @@ def build_config(options: Mapping[str, Any], *, require_paths: bool = True) -> R
     something = dataset in SOMETHING
     data = DataSettings(
         **{name: merged[flag] for flag, name in DATA_FLAGS.items()},
-        frame_pattern=FRAME_PATTERNS.get(dataset, "image"),
         nrois=model.nrois,
-        multi_label=dataset in MULTI_LABEL,
         seed=merged["manual_seed"],
     )
     data = replace(
         data,
+        frame_pattern=merged["frame_pattern"] or FRAME_PATTERNS.get(dataset, "image"),
+        # several labels per video: on for Charades, and for any data set with --multi_label
+        multi_label=merged["multi_label"] or dataset in MULTI_LABEL,
         temporal_sampling=merged["temporal_sampling"] or ("segment" if something else "dense"),
         # Something-Something has left/right classes: no plain flip there.
         no_hflip=merged["no_hflip"] or (something and not merged["hflip_swap_labels"]),

@@ -86,6 +86,13 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
     for name in ("global_dropout", "graph_dropout"):
         if not 0 <= o[name] < 1:
             errors.append(f"--{name} must be in [0, 1), got {o[name]}")
+    if o["frame_pattern"] is not None:
+        from strg.structures import frame_name_template  # imports torch: only when it is given
+
+        try:
+            frame_name_template(o["frame_pattern"])
+        except ValueError as error:
+            errors.append(f"--frame_pattern: {error}")
     if o["accimage"]:
         errors.append("--accimage is not supported: frames are decoded by torchvision")
     if o["amp"] == "fp16" and o["no_cuda"]:

@@ -25,30 +25,43 @@ FRAME_NAME_PATTERNS: dict[str, str] = {
 }
 
 
+def frame_name_template(pattern: str) -> str:
+    """The ``str.format`` template of the frame layout ``pattern``: a key of
+    :data:`FRAME_NAME_PATTERNS`, or a template of its own (``img_{:05d}.jpg``, MMAction2's
+    rawframes) with one integer field for the 1-based frame number, optionally ``{video_id}``,
+    naming ``.jpg`` files in the video's folder."""
+    if pattern in FRAME_NAME_PATTERNS:
+        return FRAME_NAME_PATTERNS[pattern]
+    try:
+        first, second = (pattern.format(number, video_id="v") for number in (1, 2))
+    except (IndexError, KeyError, ValueError):
+        first = second = ""
+    if not first or first == second or "/" in first or not first.endswith(".jpg"):
+        valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
+        raise ValueError(
+            f"unknown frame name pattern {pattern!r}; valid: {valid}, or a template with one "
+            "integer field naming .jpg files, such as 'img_{:05d}.jpg'"
+        )
+    return pattern
+
+
 def frame_file_name(index: int, pattern: str = "image", video_id: str = "") -> str:
     """Return the file name of the frame with 0-based ``index`` in the layout ``pattern``.
 
-    ``pattern`` is a key of :data:`FRAME_NAME_PATTERNS`; ``video_id`` is needed by layouts whose
-    names carry it (Charades).
+    ``pattern`` is a key of :data:`FRAME_NAME_PATTERNS` or a template
+    (:func:`frame_name_template`); ``video_id`` is needed by layouts whose names carry it
+    (Charades).
     """
     if index < 0:
         raise ValueError(f"frame index must be >= 0, got {index}")
-    try:
-        template = FRAME_NAME_PATTERNS[pattern]
-    except KeyError:
-        valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
-        raise ValueError(f"unknown frame name pattern {pattern!r}; valid: {valid}") from None
-    return template.format(index + 1, video_id=video_id)
+    return frame_name_template(pattern).format(index + 1, video_id=video_id)
 
 
 def ffmpeg_frame_pattern(pattern: str = "image", video_id: str = "") -> str:
     """The ffmpeg output name (``image_%05d.jpg``) that writes the frames which
     :func:`frame_file_name` reads in the layout ``pattern`` (ffmpeg numbers from 1 too)."""
-    if pattern not in FRAME_NAME_PATTERNS:
-        valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
-        raise ValueError(f"unknown frame name pattern {pattern!r}; valid: {valid}")
-    with_id = FRAME_NAME_PATTERNS[pattern].replace("{video_id}", video_id)
-    return re.sub(r"\{:0(\d+)d\}", r"%0\1d", with_id)
+    with_id = frame_name_template(pattern).replace("{video_id}", video_id).replace("%", "%%")
+    return re.sub(r"\{:?0?(\d*)d?\}", lambda m: f"%0{m[1]}d" if m[1] else "%d", with_id)
 
 
 #: Annotation subsets by their short names (``--inference_subset``, result files, phases).

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "add_fps_into_activitynet_json": "strg.cli.add_fps_into_activitynet_json",
     "sthv1_json": "strg.cli.sthv1_json",
     "charades_json": "strg.cli.charades_json",
+    "list_json": "strg.cli.list_json",
     "extract_proposals": "strg.cli.extract_proposals",
     "import_boxes": "strg.cli.import_boxes",
     "eval_accuracy": "strg.cli.eval_accuracy",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from strg.cli.common import add_skip_missing, write_annotation
+from strg.cli.common import add_skip_missing, add_video_type, write_annotation
 from strg.cli.errors import user_error
 from strg.errors import StrgError
 from strg.prep.charades import OFFICIAL_FPS, build_annotation
@@ -24,7 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("dir_path", type=Path, help="directory of the official files")
-    parser.add_argument("video_path", type=Path, help="directory of the frame folders <id>/")
+    parser.add_argument(
+        "video_path",
+        type=Path,
+        help="directory of the frame folders <id>/ or videos (--video_type)",
+    )
     parser.add_argument("dst_path", type=Path, help="annotation JSON to write")
     parser.add_argument(
         "--fps",
@@ -32,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=OFFICIAL_FPS,
         help="frame rate of the frames, stored per entry (default: %(default)s, the official)",
     )
+    add_video_type(parser)
     add_skip_missing(parser)
     return parser
 
@@ -43,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --fps must be positive", file=sys.stderr)
         return 2
     try:
-        result = build_annotation(args.dir_path, args.video_path, args.fps, args.skip_missing)
+        result = build_annotation(
+            args.dir_path, args.video_path, args.fps, args.skip_missing, args.video_type
+        )
     except StrgError as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)

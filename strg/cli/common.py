@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from strg.atomic import write_json_atomic
-from strg.prep.annotation import MissingVideo
+from strg.prep.annotation import VIDEO_TYPES, MissingVideo
 from strg.prep.shard import Shard, parse_shard
 
 #: Items listed one per line before "... and N more".
@@ -60,7 +60,7 @@ def report_missing(missing: Sequence[MissingVideo], skip_missing: bool) -> bool:
         return True
     print_list(
         f"{len(missing)} videos have no frames:",
-        [f"{item.subset} {item.video_id}: {item.path}" for item in missing],
+        [f"{item.subset} {item.video_id}: {item.reason or item.path}" for item in missing],
     )
     if not skip_missing:
         print(
@@ -108,11 +108,17 @@ def add_skip_missing(parser: argparse.ArgumentParser) -> None:
     )
 
 
+VIDEO_TYPE_HELP = (
+    "frame folders (segment [1, n+1]), generate_video_hdf5 files (segment [0, n]), or the "
+    "video files themselves, <folder path>.mp4/.webm/.avi/.mkv, frames counted by decoding "
+    "(segment [1, n+1]; train with --file_type video, no extraction)"
+)
+
+
 def add_video_type(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--video_type",
-        choices=("jpg", "hdf5"),
+        choices=VIDEO_TYPES,
         default="jpg",
-        help="frame folders (segment [1, n+1]) or generate_video_hdf5 files (segment [0, n]) "
-        "(default: %(default)s)",
+        help=f"{VIDEO_TYPE_HELP} (default: %(default)s)",
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from strg.cli.common import add_skip_missing, write_annotation
+from strg.cli.common import VIDEO_TYPE_HELP, add_skip_missing, write_annotation
 from strg.cli.errors import user_error
 from strg.errors import StrgError
+from strg.prep.annotation import VIDEO_TYPES
 from strg.prep.kinetics import build_annotation
 
 
@@ -24,8 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("dir_path", type=Path, help="directory of the CSV files")
     parser.add_argument("n_classes", type=int, help="400, 600 or 700 (names the CSVs)")
-    parser.add_argument("video_path", type=Path, help="root of the frame folders or HDF5 files")
-    parser.add_argument("video_type", choices=("jpg", "hdf5"), help="frame folders or HDF5")
+    parser.add_argument(
+        "video_path", type=Path, help="root of the frame folders, HDF5 files or videos"
+    )
+    parser.add_argument("video_type", choices=VIDEO_TYPES, help=VIDEO_TYPE_HELP)
     parser.add_argument("dst_path", type=Path, help="annotation JSON to write")
     add_skip_missing(parser)
     return parser

@@ -105,6 +105,18 @@ def _input(parser: argparse.ArgumentParser) -> None:
         help="frame folders, HDF5 files, or the videos decoded directly (default: %(default)s)",
     )
     group.add_argument("--input_type", choices=("rgb", "flow"), help="(default: %(default)s)")
+    group.add_argument(
+        "--frame_pattern",
+        help="file names of the jpg frames: image (image_00001.jpg), sthv1 (00001.jpg), sthv2 "
+        "(000001.jpg), charades (<id>-000001.jpg), or a template of the 1-based frame number "
+        "such as 'img_{:05d}.jpg' (MMAction2's rawframes); default: the --dataset's layout",
+    )
+    group.add_argument(
+        "--multi_label",
+        action="store_true",
+        help="several labels per video (annotation 'label': [names]): multi-hot targets, "
+        "binary cross-entropy, sigmoid scores, max over clips; always on for charades",
+    )
 
 
 def _normalisation(parser: argparse.ArgumentParser) -> None:

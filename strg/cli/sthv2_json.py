@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from strg.cli.common import add_skip_missing, write_annotation
+from strg.cli.common import add_skip_missing, add_video_type, write_annotation
 from strg.cli.errors import user_error
 from strg.errors import StrgError
 from strg.prep.sthv2 import build_annotation
@@ -25,8 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("dir_path", type=Path, help="directory of the official annotation files")
-    parser.add_argument("video_path", type=Path, help="directory of the frame folders <id>/")
+    parser.add_argument(
+        "video_path",
+        type=Path,
+        help="directory of the frame folders <id>/ or videos (--video_type)",
+    )
     parser.add_argument("dst_path", type=Path, help="annotation JSON to write")
+    add_video_type(parser)
     add_skip_missing(parser)
     return parser
 
@@ -35,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     """Build and write the JSON; returns the exit status (0 ok, 1 videos missing, 2 bad input)."""
     args = build_parser().parse_args(argv)
     try:
-        result = build_annotation(args.dir_path, args.video_path, skip_missing=args.skip_missing)
+        result = build_annotation(
+            args.dir_path, args.video_path, args.skip_missing, args.video_type
+        )
     except StrgError as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)

@@ -140,8 +140,9 @@ class VideoDataset(Dataset):
         if self.proposals is not None:
             video_proposals = self.proposals.load(record.video_id)
         out = []
-        for frame_indices in temporal_clips:
-            video = self.reader.read(record, frame_indices)
+        # One walk over a video file for all its clips; each clip is transformed as it comes.
+        videos = self.reader.read_clips(record, temporal_clips)
+        for frame_indices, video in zip(temporal_clips, videos, strict=True):
             boxes = mask = None
             if video_proposals is not None:
                 boxes, mask = clip_boxes(

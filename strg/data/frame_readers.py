@@ -10,13 +10,17 @@ clip.
 * :class:`Hdf5Reader`: one HDF5 file per video whose dataset ``video`` is a 1-D array of
   variable-length uint8 JPEG bytes, index 0 = first frame (``generate_video_hdf5``); flow files
   hold ``video_u`` and ``video_v`` (grayscale JPEGs) instead.
-* :class:`VideoFileReader`: the original mp4/webm decoded with PyAV, from the start of the video
-  up to the last frame asked (Something-Something and Kinetics clips are seconds long).
+* :class:`VideoFileReader`: the original mp4/webm decoded with PyAV; all clips of a video in one
+  walk over the file, seeking to keyframes where the packet index allows
+  (:mod:`strg.data.video_decode`).
+
+:meth:`read_clips` reads several clips of one video (a data set's temporal clips) and yields them
+one by one in the order asked: for video files in time linear in the video, not clips × video.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +28,7 @@ import simplejpeg
 import torch
 
 from strg.data.records import DataError, VideoRecord
-from strg.structures import FRAME_NAME_PATTERNS, frame_file_name
+from strg.structures import frame_file_name, frame_name_template
 
 INPUT_TYPES = ("rgb", "flow")
 
@@ -76,15 +80,6 @@ def _select(frames: np.ndarray, decoded: list[int], indices: list[int]) -> torch
     return torch.from_numpy(frames).permute(0, 3, 1, 2)
 
 
-def _stack(frames: list[torch.Tensor], where: Path) -> torch.Tensor:
-    """T×C×H×W from C×H×W frames, stored channels-last (T×H×W×C in memory): the decoders write
-    that layout, and torch's uint8 antialiased resize is several times faster on it."""
-    sizes = {tuple(frame.shape) for frame in frames}
-    if len(sizes) > 1:
-        raise DataError(f"{where}: frames differ in size {sorted(sizes)}")
-    return torch.stack([frame.permute(1, 2, 0) for frame in frames]).permute(0, 3, 1, 2)
-
-
 def _check_indices(indices: Sequence[int], where: Path) -> list[int]:
     indices = [int(index) for index in indices]
     if not indices:
@@ -94,13 +89,26 @@ def _check_indices(indices: Sequence[int], where: Path) -> list[int]:
     return indices
 
 
-class JpegFolderReader:
+class ClipReader:
+    """What every reader offers: :meth:`read` one clip, :meth:`read_clips` several of one video."""
+
+    def read(self, record: VideoRecord, indices: Sequence[int]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def read_clips(
+        self, record: VideoRecord, clips: Sequence[Sequence[int]]
+    ) -> Iterator[torch.Tensor]:
+        """T×C×H×W uint8 frames of each clip of ``clips``, in order (one :meth:`read` each;
+        frames on disk cost the same read alone or together)."""
+        for indices in clips:
+            yield self.read(record, indices)
+
+
+class JpegFolderReader(ClipReader):
     """Frames from a folder of JPEG files named by :func:`strg.structures.frame_file_name`."""
 
     def __init__(self, pattern: str = "image") -> None:
-        if pattern not in FRAME_NAME_PATTERNS:
-            valid = ", ".join(sorted(FRAME_NAME_PATTERNS))
-            raise ValueError(f"unknown frame name pattern {pattern!r}; valid: {valid}")
+        frame_name_template(pattern)  # an unknown layout fails here, not at the first frame
         self.pattern = pattern
 
     def frame_path(self, record: VideoRecord, index: int) -> Path:
@@ -126,7 +134,7 @@ class JpegFolderReader:
         return _select(frames, unique, indices)
 
 
-class Hdf5Reader:
+class Hdf5Reader(ClipReader):
     """Frames from a per-video HDF5 file of JPEG bytes (``video``, or ``video_u``/``video_v``)."""
 
     def __init__(self, input_type: str = "rgb") -> None:
@@ -166,39 +174,23 @@ class Hdf5Reader:
         return channels[0] if len(channels) == 1 else torch.cat(channels, dim=1)
 
 
-class VideoFileReader:
-    """Frames decoded from the video file itself with PyAV (no extraction step)."""
+class VideoFileReader(ClipReader):
+    """Frames decoded from the video file itself with PyAV (no extraction step); frame 0 is the
+    first decoded frame (the count of :func:`strg.data.video_probe.probe_video`)."""
 
     def read(self, record: VideoRecord, indices: Sequence[int]) -> torch.Tensor:
-        """T×3×H×W uint8 frames of ``record`` at ``indices`` (frame 0 = first decoded frame)."""
-        import av  # core dependency, imported here to keep ``import strg.data`` light
+        """T×3×H×W uint8 frames of ``record`` at ``indices``."""
+        return next(self.read_clips(record, [indices]))
 
-        indices = _check_indices(indices, record.path)
-        wanted = set(indices)
-        last = max(indices)
-        decoded: dict[int, torch.Tensor] = {}
-        count = 0
-        try:
-            with av.open(str(record.path)) as container:
-                stream = container.streams.video[0]
-                stream.thread_type = "AUTO"
-                for frame in container.decode(stream):
-                    if count in wanted:
-                        array = frame.to_ndarray(format="rgb24")
-                        decoded[count] = torch.from_numpy(array).permute(2, 0, 1)
-                    count += 1
-                    if count > last:
-                        break
-        except FileNotFoundError:
-            raise DataError(f"video {record.video_id}: {record.path} does not exist") from None
-        except (av.error.FFmpegError, IndexError) as error:
-            raise DataError(f"{record.path} cannot be decoded: {error}") from error
-        if count <= last:
-            raise DataError(
-                f"{record.path} has only {count} decodable frames, frame {last} asked "
-                "(truncated video, or a segment longer than the video)"
-            )
-        return _stack([decoded[index] for index in indices], record.path)
+    def read_clips(
+        self, record: VideoRecord, clips: Sequence[Sequence[int]]
+    ) -> Iterator[torch.Tensor]:
+        """T×3×H×W uint8 frames of each clip of ``clips``, in order, from one walk over the file."""
+        from strg.data.video_decode import decode_clips
+
+        checked = [_check_indices(indices, record.path) for indices in clips]
+        for frames in decode_clips(record.path, checked):
+            yield torch.from_numpy(frames).permute(0, 3, 1, 2)
 
 
 def build_reader(

@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strg.data.settings import FILE_TYPES
+from strg.data.settings import FILE_TYPES, VIDEO_FILE_TYPES
 from strg.errors import StrgError
 from strg.structures import SUBSETS
 
 #: JSON subset names, and the short names the CLI uses for them.
 SUBSET_ALIASES = {**SUBSETS, **{name: name for name in SUBSETS.values()}}
-VIDEO_SUFFIXES = (".webm", ".mp4", ".avi", ".mkv")
+VIDEO_SUFFIXES = tuple(f".{suffix}" for suffix in VIDEO_FILE_TYPES)
 
 
 class DataError(StrgError, ValueError):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 #: Flag values of ``--file_type`` and ``--input_type``.
 FILE_TYPES = ("jpg", "hdf5", "video")
+#: Suffixes (without the dot) of the video files ``--file_type video`` and the builders read.
+VIDEO_FILE_TYPES = ("webm", "mp4", "avi", "mkv")
 INPUT_TYPES = ("rgb", "flow")
 
 

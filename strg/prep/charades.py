@@ -62,11 +62,16 @@ def parse_actions(text: str, labels: list[str], source: str) -> list[dict]:
 
 
 def build_annotation(
-    dataset_dir: Path, video_dir: Path, fps: float = OFFICIAL_FPS, skip_missing: bool = False
+    dataset_dir: Path,
+    video_dir: Path,
+    fps: float = OFFICIAL_FPS,
+    skip_missing: bool = False,
+    video_type: str = "jpg",
 ) -> BuildResult:
-    """The Charades annotation JSON from the files in ``dataset_dir`` and the frames."""
+    """The Charades annotation JSON from the files in ``dataset_dir`` and the frames
+    (``video_type`` of :mod:`strg.prep.annotation`: the videos ``VIDEO_DIR/<id>.mp4`` too)."""
     labels = read_classes(dataset_dir / CLASSES)
-    builder = DatabaseBuilder(labels, "jpg", skip_missing)
+    builder = DatabaseBuilder(labels, video_type, skip_missing)
     for name, subset in FILES.items():
         path = dataset_dir / name
         reader = csv.DictReader(io.StringIO(read_text(path)))

@@ -28,9 +28,12 @@ def read_class_names(dataset_dir: Path) -> list[str]:
     return [name for name in names if name]
 
 
-def build_annotation(dataset_dir: Path, video_dir: Path, skip_missing: bool = False) -> BuildResult:
-    """The v1 annotation JSON from the CSVs in ``dataset_dir`` and the frames in ``video_dir``."""
-    builder = DatabaseBuilder(read_class_names(dataset_dir), "jpg", skip_missing)
+def build_annotation(
+    dataset_dir: Path, video_dir: Path, skip_missing: bool = False, video_type: str = "jpg"
+) -> BuildResult:
+    """The v1 annotation JSON from the CSVs in ``dataset_dir`` and the frames in ``video_dir``
+    (``video_type`` of :mod:`strg.prep.annotation`: videos ``VIDEO_DIR/<id>.mp4`` … too)."""
+    builder = DatabaseBuilder(read_class_names(dataset_dir), video_type, skip_missing)
     for official, subset in SUBSETS.items():
         path = dataset_dir / f"{PREFIX}-{official}.csv"
         if subset == "testing" and not path.is_file():

@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strg.prep.annotation import AnnotationError, MissingVideo
+from strg.prep.annotation import (
+    AnnotationError,
+    MissingVideo,
+    count_or_reason,
+    media_path,
+)
 from strg.prep.extract import ExtractionJob
-from strg.prep.frames import count_frames
 
 PREFIX = "something-something-v2"
 LABELS_JSON = f"{PREFIX}-labels.json"
@@ -89,10 +93,13 @@ class BuildResult:
     counts: dict[str, int] = field(default_factory=dict)  # subset -> videos written
 
 
-def build_annotation(dataset_dir: Path, frame_dir: Path, skip_missing: bool = False) -> BuildResult:
+def build_annotation(
+    dataset_dir: Path, frame_dir: Path, skip_missing: bool = False, video_type: str = "jpg"
+) -> BuildResult:
     """Build the annotation JSON from the official files in ``dataset_dir``.
 
-    Frame counts come from ``frame_dir/<id>``. A video without frames is listed in
+    Frame counts come from ``frame_dir/<id>`` (or the videos ``frame_dir/<id>.webm`` … with
+    ``video_type`` ``webm`` …, see :mod:`strg.prep.annotation`). A video without frames is listed in
     ``result.missing``; it is left out of the JSON only when ``skip_missing`` is set (the caller
     decides whether missing videos are an error).
     """
@@ -125,16 +132,17 @@ def build_annotation(dataset_dir: Path, frame_dir: Path, skip_missing: bool = Fa
                         "which is not in the labels"
                     )
                 annotations["label"] = label
-            n_frames = count_frames(frame_dir / video_id)
+            n_frames, reason = count_or_reason(frame_dir / video_id, video_type)
+            media = media_path(frame_dir / video_id, video_type)
             if n_frames == 0:
-                result.missing.append(MissingVideo(video_id, subset, frame_dir / video_id))
+                result.missing.append(MissingVideo(video_id, subset, media, reason))
                 if skip_missing:
                     continue
             annotations["segment"] = [1, n_frames + 1]
             database[video_id] = {
                 "subset": subset,
                 "annotations": annotations,
-                "video_path": str(frame_dir / video_id),
+                "video_path": str(media),
             }
             result.counts[subset] += 1
     return result

@@ -1,0 +1,12 @@
+"""Shim for `python -m util_scripts.list_json` and `python util_scripts/list_json.py`."""
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from strg.cli.list_json import main
+
+if __name__ == "__main__":
+    sys.exit(main())
