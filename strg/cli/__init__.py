@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "eval_map": "strg.cli.eval_map",
     "model_info": "strg.cli.model_info",
     "visualize_graph": "strg.cli.visualize_graph",
+    "predict": "strg.cli.predict",
 }
 
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"

@@ -69,6 +69,22 @@ def build_video_dataset(
         settings.skip_missing,
         video_ids,
     )
+    return dataset_of_records(
+        phase, records, settings, proposal_path=proposal_path, temporal_stride=temporal_stride
+    )
+
+
+def dataset_of_records(
+    phase: str,
+    records: RecordSet,
+    settings: DataSettings,
+    *,
+    proposal_path: Path | None = None,
+    temporal_stride: int = 1,
+) -> BuiltDataset:
+    """The :class:`VideoDataset` of ``phase`` over ``records`` however they were made (from an
+    annotation JSON, or in memory from video files by ``strg predict``); the other arguments
+    as :func:`build_video_dataset`'s."""
     store = None
     if proposal_path is not None:
         store = ProposalStore(Path(proposal_path))
@@ -118,6 +134,7 @@ def build_video_dataset(
         nrois=settings.nrois,
         temporal_stride=temporal_stride,
         n_classes=len(records.class_names),
+        class_names=records.class_names,
         multi_label=settings.multi_label,
         flip_labels=flip_label_map(records.class_names) if settings.flip_swap_labels else None,
         seed=settings.seed,

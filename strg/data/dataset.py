@@ -43,7 +43,8 @@ class VideoDataset(Dataset):
     :class:`~strg.data.loader.VideoLoader` of :func:`~strg.data.loader.build_loader`. With
     ``proposals``, each clip carries ``nrois`` boxes per feature step at ``temporal_stride``
     (:mod:`strg.data.boxes`); a video without a proposal file is an error when the data set is
-    built. ``n_classes`` with ``multi_label`` gives multi-hot targets; ``flip_labels`` (from
+    built. ``n_classes`` with ``multi_label`` gives multi-hot targets (``class_names``, the
+    annotation's labels by class index, are kept for the checkpoints); ``flip_labels`` (from
     :func:`~strg.data.label_flip.flip_label_map`) swaps the class of flipped clips.
     ``skip_unreadable`` reports a video whose frames cannot be read in ``VideoItem.skipped``
     instead of raising, and replaces it by the next readable one (``replace_unreadable``, for
@@ -64,6 +65,7 @@ class VideoDataset(Dataset):
         nrois: int = 10,
         temporal_stride: int = 1,
         n_classes: int | None = None,
+        class_names: Sequence[str] | None = None,
         multi_label: bool = False,
         flip_labels: Sequence[int] | None = None,
         seed: int = 0,
@@ -83,6 +85,7 @@ class VideoDataset(Dataset):
         self.nrois = nrois
         self.temporal_stride = temporal_stride
         self.n_classes = n_classes
+        self.class_names = list(class_names) if class_names is not None else None
         self.multi_label = multi_label
         self.flip_labels = list(flip_labels) if flip_labels is not None else None
         self.seed = seed

@@ -2,7 +2,9 @@
 
 A checkpoint is a dict with ``epoch`` (the finished epoch), ``arch`` (``"resnet-50"``),
 ``state_dict`` (the unwrapped model: no ``module.`` prefix), ``optimizer``, ``scheduler``,
-``scaler`` and ``config`` (the run's configuration as plain JSON-able values). Every value is a
+``scaler``, ``config`` (the run's configuration as plain JSON-able values) and ``class_names``
+(the annotation's labels in class-index order; absent in checkpoints written before it was
+stored, or ``None`` when the annotation has no labels). Every value is a
 tensor, a number, a string or a container of those, so ``torch.load(..., weights_only=True)``
 reads it; a file that needs arbitrary objects to unpickle is refused with the reason.
 """

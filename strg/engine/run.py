@@ -256,6 +256,8 @@ def _train(
             "scaler": scaler.state_dict() if scaler is not None else None,
             "rng": {"torch": torch.get_rng_state()},
             "config": config_to_dict(config),
+            # the annotation's labels by class index, so that predict names the classes
+            "class_names": train_loader.dataset.class_names,
         }
 
     run_epochs(

@@ -26,7 +26,8 @@ class TrainedRun:
     """A checkpoint's model in eval mode, on the CPU, with the configuration it was trained with.
 
     ``feature_step`` is the number of frames between box sets (the backbone's temporal stride
-    under STRG, 1 otherwise); ``epoch`` the epoch the checkpoint ended.
+    under STRG, 1 otherwise); ``epoch`` the epoch the checkpoint ended; ``class_names`` the
+    labels by class index that training stored (``None`` in older checkpoints).
     """
 
     path: Path
@@ -34,6 +35,7 @@ class TrainedRun:
     config: RunConfig
     epoch: int
     feature_step: int
+    class_names: list[str] | None = None
 
     @property
     def data(self) -> DataSettings:
@@ -68,4 +70,10 @@ def load_trained_run(path: Path, *, region_graph: bool = False) -> TrainedRun:
         config=config,
         epoch=int(checkpoint.get("epoch", 0)),
         feature_step=feature_step(model, config.model),
+        class_names=_class_names(checkpoint.get("class_names")),
     )
+
+
+def _class_names(stored: object) -> list[str] | None:
+    """The stored class names (their count is checked by whoever names the outputs with them)."""
+    return [str(name) for name in stored] if isinstance(stored, list) else None

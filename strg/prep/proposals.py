@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from strg.data.proposal_store import ProposalStore, from_frame_lists
+from strg.data.proposal_store import ProposalStore, VideoProposals, from_frame_lists
+from strg.data.records import VideoRecord
 from strg.errors import StrgError
 from strg.prep.annotation import AnnotationError, read_text
 from strg.prep.frames import count_frames, frame_pattern_of
@@ -193,6 +194,26 @@ def video_proposals(
             boxes.append(frame_boxes)
             scores.append(frame_scores)
     return from_frame_lists(indices, boxes, tuple(frame_size), frame_scores=scores)
+
+
+def video_file_proposals(
+    model: torch.nn.Module, record: VideoRecord, interval: int, nrois: int, batch_size: int = 8
+) -> VideoProposals:
+    """The proposals of every ``interval``-th frame of a video file (``record``, a
+    :class:`~strg.data.records.VideoRecord`), decoded by the data's own video reader, so the
+    frame indices and sizes are those the clips are read with."""
+    from strg.data.frame_readers import VideoFileReader
+
+    reader = VideoFileReader()
+    indices = list(record.frame_indices[::interval])
+    boxes, scores, frame_size = [], [], None
+    for start in range(0, len(indices), batch_size):
+        frames = reader.read(record, indices[start : start + batch_size])
+        frame_size = tuple(frames.shape[-2:])
+        for frame_boxes, frame_scores in propose(model, list(frames), nrois):
+            boxes.append(frame_boxes)
+            scores.append(frame_scores)
+    return from_frame_lists(indices, boxes, frame_size, frame_scores=scores)
 
 
 @dataclass
