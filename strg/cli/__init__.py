@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "eval_map": "strg.cli.eval_map",
     "model_info": "strg.cli.model_info",
     "visualize_graph": "strg.cli.visualize_graph",
+    "export": "strg.cli.export",
 }
 
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"
