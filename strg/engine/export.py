@@ -195,6 +195,8 @@ def _write_exported_program(model: nn.Module, example: tuple, path: Path) -> Non
 
 def _write_onnx(model: nn.Module, example: tuple, path: Path) -> None:
     # The exporter built on torch.export (dynamo=True); the TorchScript-based one is deprecated.
+    # The weights stay inside the one file (protobuf's 2 GB limit is far above these models):
+    # an external data file would be named after the temporary name and lost by the rename.
     torch.onnx.export(
         model,
         example,
@@ -203,6 +205,7 @@ def _write_onnx(model: nn.Module, example: tuple, path: Path) -> None:
         output_names=["logits"],
         dynamic_shapes=_dynamic_batch(example),
         dynamo=True,
+        external_data=False,
         verbose=False,
     )
 
