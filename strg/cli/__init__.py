@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "model_info": "strg.cli.model_info",
     "visualize_graph": "strg.cli.visualize_graph",
     "predict": "strg.cli.predict",
+    "export": "strg.cli.export",
 }
 
 USAGE = "usage: strg {" + ",".join(COMMANDS) + "} [options]   (strg COMMAND -h for help)"

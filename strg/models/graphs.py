@@ -63,7 +63,9 @@ def iou_graphs(
     b, steps, n, _ = boxes.shape
     with torch.no_grad():
         flat = boxes.reshape(b, steps * n, 4).float()
-        iou = torch.stack([box_iou(flat[i], flat[i]) for i in range(b)])  # B×M×M
+        # vmap rather than a loop over the clips: a graph of any batch size can be recorded
+        # (strg.models.tracing), and each entry is box_iou's own arithmetic on the same pair.
+        iou = torch.vmap(box_iou)(flat, flat)  # B×M×M
         step = torch.arange(steps, device=boxes.device).repeat_interleave(n)  # M
         next_step = step[None, :] == step[:, None] + 1  # M×M: j is one step after i
         node_valid = valid.reshape(b, steps * n)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import torch
 from torchvision.ops import roi_align
 
+from strg.models.tracing import is_recording
+
 
 def check_boxes(boxes: torch.Tensor, valid: torch.Tensor, steps: int | None = None) -> None:
     """Raise a ValueError unless ``boxes`` is ``B×T'×N×4`` XYXY and ``valid`` is ``B×T'×N`` bool.
 
     ``steps`` is the expected T' (the feature map's). Valid boxes must have ``x1 <= x2`` and
-    ``y1 <= y2``, which catches XYWH and swapped layouts in most real data.
+    ``y1 <= y2``, which catches XYWH and swapped layouts in most real data. That check reads the
+    values, so it runs in eager mode only (:func:`strg.models.tracing.is_recording`).
     """
     if boxes.dim() != 4 or boxes.shape[-1] != 4:
         raise ValueError(f"boxes must be B×T'×N×4 (x1, y1, x2, y2), got {tuple(boxes.shape)}")
@@ -30,11 +33,14 @@ def check_boxes(boxes: torch.Tensor, valid: torch.Tensor, steps: int | None = No
             f"boxes have T'={boxes.shape[1]} steps {tuple(boxes.shape)} but the feature map has "
             f"T'={steps}; give one box set per feature time step"
         )
-    vb = boxes[valid]
-    if vb.numel() and (not torch.isfinite(vb).all() or (vb[:, 2:] < vb[:, :2]).any()):
-        bad = vb[(vb[:, 2:] < vb[:, :2]).any(dim=1) | ~torch.isfinite(vb).all(dim=1)][0]
+    if is_recording():  # the value check reads tensors: eager only (strg.models.tracing)
+        return
+    wrong = (boxes[..., 2:] < boxes[..., :2]).any(dim=-1) | ~torch.isfinite(boxes).all(dim=-1)
+    wrong &= valid
+    if wrong.any():
         raise ValueError(
-            f"valid boxes must be finite XYXY with x1 <= x2 and y1 <= y2; got {bad.tolist()}"
+            "valid boxes must be finite XYXY with x1 <= x2 and y1 <= y2; "
+            f"got {boxes[wrong][0].tolist()}"
         )
 
 
@@ -82,7 +88,13 @@ def region_features(
     # One image per (clip, step): index b·T' + t, matching the box's (b, t).
     images = features.permute(0, 2, 1, 3, 4).reshape(b * steps, d, h, w)
     image_index = torch.arange(b * steps, device=boxes.device).view(b, steps, 1).expand(b, steps, n)
-    rois = torch.cat([image_index[valid].unsqueeze(1).to(boxes.dtype), boxes[valid]], dim=1)
+    # Every box is pooled and the padded ones are masked after, rather than selected with
+    # boxes[valid]: a data-dependent number of RoIs cannot be traced, compiled or exported.
+    # Each RoI is pooled on its own, so the valid rows are the values selection gives; a padded
+    # box (any values, NaN included) is pooled as the empty box (0, 0, 0, 0), which gives 0.
+    row_valid = valid.reshape(-1, 1)
+    safe = torch.where(row_valid, boxes.reshape(-1, 4), torch.zeros((), dtype=boxes.dtype))
+    rois = torch.cat([image_index.reshape(-1, 1).to(boxes.dtype), safe], dim=1)
     # torchvision's CPU roi_align has no bf16 kernel and the op is cheap once D is reduced.
     with torch.autocast(device_type=features.device.type, enabled=False):
         pooled = roi_align(
@@ -94,6 +106,5 @@ def region_features(
             aligned=True,
         )
     node = pooled.amax(dim=(2, 3)).to(features.dtype)  # max over the grid [paper]
-    out = features.new_zeros(b * steps * n, d)
-    out[valid.reshape(-1)] = node
+    out = torch.where(row_valid, node, torch.zeros((), dtype=node.dtype, device=node.device))
     return out.view(b, steps * n, d)
