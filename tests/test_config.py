@@ -40,6 +40,7 @@ COMPANIONS = {
     "n_pretrain_classes": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "5"],
     "keep_classifier": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "400"],
     "ft_begin_module": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "5"],
+    "pretrain_format": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "5"],
     "proposal_path": STRG,
     "overwrite_milestones": ["--resume_path", "r.pth"],
     "wide_resnet_k": ["--model", "wideresnet"],
@@ -66,6 +67,9 @@ NEWER_FLAGS = (
     "gcn_init_std",
     "global_from_backbone",
     "head_lr_multiplier",
+    "pretrain_format",
+    "mean",
+    "std",
 )
 #: Read only at the edge: the root the paths are joined onto, and a flag refused outright.
 EDGE_ONLY = {"root_path", "accimage"}
