@@ -76,6 +76,16 @@ TORCHVISION_VIDEO_MODELS = {
 }
 
 
+#: Per variant, the keys whose narrower torchvision shapes are zero-embedded (and nothing
+#: else, so that another stem or a missing flag is a shape error): mc3's 1×3×3 kernels of
+#: layer2-4, R(2+1)D's middle widths (stem 45, a stage's first block's conv2 230/460/921).
+TORCHVISION_VIDEO_EMBEDDED = {
+    "r3d_18": None,
+    "mc3_18": re.compile(r"layer[2-4]\.\d+\.conv[12]\.weight"),
+    "r2plus1d_18": re.compile(r"(layer\d\.\d+\.)?(conv\d_[st]\.weight|bn\d_s\..*)"),
+}
+
+
 def torchvision_video_to_strg(state: Mapping[str, torch.Tensor]) -> State:
     """torchvision's ``VideoResNet`` keys → strg's ``resnet`` / ``resnet2p1d`` keys."""
     if torchvision_video_variant(state) == "r2plus1d_18":
@@ -230,18 +240,18 @@ def fit_to_target(
     target: Mapping[str, torch.Tensor],
     *,
     inflate: bool = False,
-    zero_embed: bool = False,
+    zero_embed: re.Pattern | None = None,
     fold_bn: bool = False,
 ) -> State:
     """Adapt ``state`` to the shapes of ``target`` where the format allows it.
 
     ``inflate``: a 2D kernel (or one of temporal size 1) whose target has ``t`` taps is
-    inflated. ``zero_embed``: a kernel or channel count smaller than the target's is embedded
-    in zeros (BatchNorm: weight 0, bias 0, mean 0, var 1 for the new channels, whose output is
-    then exactly 0). ``fold_bn``: a BatchNorm with weight and bias but no statistics (Caffe2's
-    affine layers, and non-local blocks without BN) gets mean 0 and var 1 − eps, i.e. the
-    plain affine map. Keys the target has not got pass unchanged; what still does not fit is
-    left for the exact load to name.
+    inflated. ``zero_embed``: for the keys it matches, a kernel or channel count smaller than
+    the target's is embedded in zeros (BatchNorm: weight 0, bias 0, mean 0, var 1 for the new
+    channels, whose output is then exactly 0). ``fold_bn``: a BatchNorm with weight and bias
+    but no statistics (Caffe2's affine layers, and non-local blocks without BN) gets mean 0
+    and var 1 − eps, i.e. the plain affine map. Keys the target has not got pass unchanged;
+    what still does not fit is left for the exact load to name.
     """
     out = dict(state)
     for key, value in state.items():

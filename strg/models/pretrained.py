@@ -121,8 +121,12 @@ def _torchvision_2d(read, target):
 def _torchvision_video(read, target):
     flat = _flat(read)
     variant = layouts.torchvision_video_variant(flat)
-    state = layouts.fit_to_target(layouts.torchvision_video_to_strg(flat), target, zero_embed=True)
-    notes = [f"torchvision {variant}"]
+    embedded = layouts.TORCHVISION_VIDEO_EMBEDDED[variant]
+    state = layouts.fit_to_target(
+        layouts.torchvision_video_to_strg(flat), target, zero_embed=embedded
+    )
+    flags = layouts.TORCHVISION_VIDEO_MODELS[variant]
+    notes = [f"torchvision {variant}: the same network as strg's {flags}"]
     if variant == "mc3_18":
         notes.append(
             "its 1x3x3 kernels of layer2-4 sit in zero-padded 3x3x3 kernels (same outputs)"
@@ -132,7 +136,7 @@ def _torchvision_video(read, target):
             "its narrower middle widths (stem 45, first blocks of layer2-4 230/460/921) sit in "
             "strg's (83, 288/576/1152) with zero channels (same outputs)"
         )
-    return state, notes, f"{variant} is strg's {layouts.TORCHVISION_VIDEO_MODELS[variant]}"
+    return state, notes, f"{variant} is strg's {flags}"
 
 
 def _caffe2(read, target):
@@ -356,8 +360,11 @@ def load_pretrained(
         read = _read(path)
     except ValueError as error:
         raise PretrainedError(f"{where}: {error}; formats read: {', '.join(FORMATS)}") from error
-    detected = detect_format(read) if format == "auto" else format
     how = "detected" if format == "auto" else "--pretrain_format"
+    try:
+        detected = detect_format(read) if format == "auto" else format
+    except ValueError as error:
+        raise PretrainedError(f"{where}: {error}; formats read: {', '.join(FORMATS)}") from error
     if (read.kind == "caffe2") != (detected == "caffe2"):
         kind = "a Caffe2 pickle" if read.kind == "caffe2" else "not a Caffe2 pickle"
         raise PretrainedError(f"{where}: it is {kind}, so not {detected} ({how})")

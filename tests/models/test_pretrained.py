@@ -141,7 +141,9 @@ def test_something_else_checkpoint_round_trip_and_errors(tmp_path) -> None:
     with pytest.raises(ValueError, match=r"load_fc.*\(174, 2048\).*\(10, 2048\)"):
         load_something_else_i3d(I3DResNet(50, n_classes=10), path, load_fc=True)
     broken = {k: v for k, v in state.items() if "layer2.1.conv2" not in k}
-    with pytest.raises(ValueError, match=r"missing keys \(5\): layer2\.1\.conv2\.weight, layer2\.1\.bn2"):
+    with pytest.raises(
+        ValueError, match=r"missing keys \(5\): layer2\.1\.conv2\.weight, layer2\.1\.bn2"
+    ):
         load_something_else_i3d(I3DResNet(50), broken)
     with pytest.raises(ValueError, match="no Something-Else I3D"):
         load_something_else_i3d(I3DResNet(50), {"fc.weight": torch.zeros(2, 2)})
