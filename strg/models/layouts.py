@@ -216,10 +216,8 @@ BN_EPS = 1e-5
 
 
 def inflate_kernel(weight: torch.Tensor, t: int) -> torch.Tensor:
-    """``O×I×h×w`` (or ``O×I×1×h×w``) → ``O×I×t×h×w``: repeated over time, divided by ``t``, so
-    a temporally constant clip gives the 2D activations."""
-    if weight.dim() == 5:
-        weight = weight.squeeze(2)
+    """``O×I×h×w`` → ``O×I×t×h×w``: repeated over time, divided by ``t``, so a temporally
+    constant clip gives the 2D activations."""
     return weight.unsqueeze(2).repeat(1, 1, t, 1, 1) / t
 
 
@@ -245,8 +243,8 @@ def fit_to_target(
 ) -> State:
     """Adapt ``state`` to the shapes of ``target`` where the format allows it.
 
-    ``inflate``: a 2D kernel (or one of temporal size 1) whose target has ``t`` taps is
-    inflated. ``zero_embed``: for the keys it matches, a kernel or channel count smaller than
+    ``inflate``: a 2D (4-D) kernel whose target has ``t`` taps is inflated. ``zero_embed``:
+    for the keys it matches, a kernel or channel count smaller than
     the target's is embedded in zeros (BatchNorm: weight 0, bias 0, mean 0, var 1 for the new
     channels, whose output is then exactly 0). ``fold_bn``: a BatchNorm with weight and bias
     but no statistics (Caffe2's affine layers, and non-local blocks without BN) gets mean 0
@@ -258,13 +256,10 @@ def fit_to_target(
         want = target.get(key)
         if want is None or value.shape == want.shape:
             continue
-        if inflate and want.dim() == 5 and value.dim() in (4, 5):
-            spatial = value.shape[:2] + value.shape[-2:]
-            if spatial == want.shape[:2] + want.shape[3:] and (
-                value.dim() == 4 or value.shape[2] == 1
-            ):
-                out[key] = inflate_kernel(value, want.shape[2]).to(want.dtype)
-                continue
+        planar = want.dim() == 5 and value.dim() == 4  # 2D files only: a C2D stays a C2D
+        if inflate and planar and value.shape == want.shape[:2] + want.shape[3:]:
+            out[key] = inflate_kernel(value, want.shape[2]).to(want.dtype)
+            continue
         if (
             zero_embed
             and value.dim() == want.dim()
