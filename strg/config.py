@@ -168,9 +168,11 @@ LEGACY_VALUES = {"similarity_scale": True}
 
 @dataclass(frozen=True)
 class FineTuning:
-    """Starting from ``--pretrain_path``: its classes, whether its classifier stays, what trains."""
+    """Starting from ``--pretrain_path``: its classes and format (``auto``, resolved to the
+    detected one once read), whether its classifier stays, what trains."""
 
     n_pretrain_classes: int = 0
+    pretrain_format: str = "auto"
     keep_classifier: bool = False
     ft_begin_module: str = ""
     freeze_bn: bool = False
@@ -266,14 +268,14 @@ _SECTIONS = {
     "control": RunControl,
     "distribution": Distribution,
 }
+#: DataSettings fields that follow from the data set, the model or the pretrained weights.
+_DERIVED_DATA_FIELDS = ("flip_swap_labels", "nrois", "seed", "weights_mean", "weights_std")
+#: Resolved values the dict form keeps besides the flags: the pretrained weights' normalisation.
+_WEIGHTS_FIELDS = ("weights_mean", "weights_std")
 #: The DataSettings fields that are main.py flags, by flag name (``hflip_swap_labels`` is the
 #: settings' ``flip_swap_labels``). The other fields follow from the data set and the model.
 DATA_FLAGS = {
-    **{
-        f.name: f.name
-        for f in fields(DataSettings)
-        if f.name not in ("flip_swap_labels", "nrois", "seed")
-    },
+    **{f.name: f.name for f in fields(DataSettings) if f.name not in _DERIVED_DATA_FIELDS},
     "hflip_swap_labels": "flip_swap_labels",
 }
 #: Flags read only here: the root the paths are joined onto, and one refused outright.
@@ -368,8 +370,12 @@ def build_config(options: Mapping[str, Any], *, require_paths: bool = True) -> R
     model = model_spec(merged)
     dataset = merged["dataset"]
     something = dataset in SOMETHING
+    data_flags = {name: merged[flag] for flag, name in DATA_FLAGS.items()}
+    for name in ("mean", "std"):  # argparse gives lists
+        if data_flags[name] is not None:
+            data_flags[name] = tuple(float(value) for value in data_flags[name])
     data = DataSettings(
-        **{name: merged[flag] for flag, name in DATA_FLAGS.items()},
+        **data_flags,
         nrois=model.nrois,
         seed=merged["manual_seed"],
     )
@@ -412,7 +418,28 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
         value = getattr(config, attribute)
         flat.update({f.name: _plain(getattr(value, f.name)) for f in fields(section)})
     flat.update({flag: _plain(getattr(config.data, name)) for flag, name in DATA_FLAGS.items()})
+    flat.update({name: _plain(getattr(config.data, name)) for name in _WEIGHTS_FIELDS})
     return flat
+
+
+def with_pretrained(
+    config: RunConfig,
+    pretrain_format: str,
+    mean: tuple[float, ...] | None,
+    std: tuple[float, ...] | None,
+) -> RunConfig:
+    """``config`` once ``--pretrain_path`` is read: its detected format and the weights' own
+    normalisation (``None`` where the format defines none), which
+    :meth:`DataSettings.normalization` ranks below ``--mean``/``--std``."""
+    return replace(
+        config,
+        fine_tuning=replace(config.fine_tuning, pretrain_format=pretrain_format),
+        data=replace(
+            config.data,
+            weights_mean=None if mean is None else tuple(mean),
+            weights_std=None if std is None else tuple(std),
+        ),
+    )
 
 
 def config_from_dict(stored: Mapping[str, Any]) -> RunConfig:
@@ -429,4 +456,15 @@ def config_from_dict(stored: Mapping[str, Any]) -> RunConfig:
     options.update({key: value for key, value in LEGACY_VALUES.items() if key not in stored})
     options["root_path"] = None  # the stored paths are already joined onto it
     options["accimage"] = False
-    return build_config(options, require_paths=False)
+    config = build_config(options, require_paths=False)
+    weights = [stored.get(name) for name in _WEIGHTS_FIELDS]
+    return replace(
+        config,
+        data=replace(
+            config.data,
+            **{
+                n: None if v is None else tuple(v)
+                for n, v in zip(_WEIGHTS_FIELDS, weights, strict=True)
+            },
+        ),
+    )

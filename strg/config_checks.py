@@ -60,6 +60,13 @@ def contradictions(options: Mapping[str, Any]) -> list[str]:
         errors.append("--input_type flow needs --file_type hdf5")
     if (o["pretrain_path"] is None) != (o["n_pretrain_classes"] == 0):
         errors.append("--pretrain_path and --n_pretrain_classes go together")
+    if o["pretrain_format"] != "auto" and o["pretrain_path"] is None:
+        errors.append("--pretrain_format names the format of --pretrain_path: give the file")
+    for name, flag in (("mean", "no_mean_norm"), ("std", "no_std_norm")):
+        if o[name] is not None and o[flag]:
+            errors.append(f"--{name} and --{flag} contradict each other: drop one")
+    if o["std"] is not None and any(value <= 0 for value in o["std"]):
+        errors.append(f"--std must be > 0, got {' '.join(str(v) for v in o['std'])}")
     if o["keep_classifier"] and o["pretrain_path"] is None:
         errors.append("--keep_classifier needs --pretrain_path (the classifier to keep)")
     elif o["keep_classifier"] and o["n_pretrain_classes"] != o["n_classes"]:

@@ -41,6 +41,7 @@ COMPANIONS = {
     "n_pretrain_classes": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "5"],
     "keep_classifier": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "400"],
     "ft_begin_module": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "5"],
+    "pretrain_format": ["--pretrain_path", "p.pth", "--n_pretrain_classes", "5"],
     "proposal_path": STRG,
     "overwrite_milestones": ["--resume_path", "r.pth"],
     "wide_resnet_k": ["--model", "wideresnet"],
@@ -77,6 +78,9 @@ NEWER_FLAGS = (
     "channels_last",
     "compile",
     "compile_mode",
+    "pretrain_format",
+    "mean",
+    "std",
 )
 #: Flags whose valid values the generic rule of _changed cannot guess.
 VALUES = {"frame_pattern": ["--frame_pattern", "img_{:05d}.jpg"]}
@@ -233,3 +237,35 @@ def test_the_option_parser_does_not_load_torch() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_mean_std_flags_beat_the_weights_own_which_beat_the_preset(capsys) -> None:
+    from dataclasses import replace
+
+    from strg.config import with_pretrained
+    from strg.data.settings import DataSettings
+
+    preset = DataSettings(value_scale=255).normalization()
+    assert preset.mean == pytest.approx([0.4345 * 255, 0.4051 * 255, 0.3775 * 255])
+    weights = DataSettings(value_scale=255, weights_mean=(0.45,) * 3, weights_std=(0.225,) * 3)
+    assert weights.normalization().mean == pytest.approx([0.45 * 255] * 3)
+    assert weights.normalization().std == pytest.approx([0.225 * 255] * 3)
+    explicit = replace(weights, mean=(1.0, 2.0, 3.0))
+    assert explicit.normalization().mean == [1.0, 2.0, 3.0]  # in the units after value_scale
+    assert explicit.normalization().std == pytest.approx([0.225 * 255] * 3)
+    assert replace(weights, no_mean_norm=True).normalization().mean == [0.0] * 3
+    flow = DataSettings(input_type="flow", file_type="hdf5", std=(4.0, 5.0, 6.0))
+    assert flow.normalization().std == [4.0, 5.0]
+
+    args = parse_options([*PATHS, "--std", "0.3", "0.3", "0.3", "--pretrain_path", "p.pkl",
+                          "--n_pretrain_classes", "400"])  # fmt: skip
+    config = with_pretrained(build_config(vars(args)), "caffe2", (0.45,) * 3, (0.225,) * 3)
+    stored = config_to_dict(config)
+    assert stored["pretrain_format"] == "caffe2" and stored["std"] == [0.3] * 3
+    assert stored["weights_mean"] == [0.45] * 3 and stored["weights_std"] == [0.225] * 3
+    assert config_from_dict(json.loads(json.dumps(stored))) == config  # a trained run keeps them
+    normalization = config.data.normalization()
+    assert normalization.mean == pytest.approx([0.45] * 3) and normalization.std == [0.3] * 3
+    with pytest.raises(SystemExit):
+        parse_options([*PATHS, "--mean", "0", "0", "0", "--no_mean_norm"])
+    assert "--mean and --no_mean_norm contradict" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from pathlib import Path
 from strg.cli.invocation import prog
 from strg.config import COMPILE_MODES, DATASETS, option_defaults
 from strg.config_checks import contradictions
-from strg.models.names import MODELS
+from strg.models.names import MODELS, PRETRAIN_FORMATS
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +39,18 @@ def _dataset(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="classes of the --pretrain_path checkpoint (default: %(default)s)",
     )
-    group.add_argument("--pretrain_path", type=Path, help="checkpoint to fine-tune from")
+    group.add_argument(
+        "--pretrain_path",
+        type=Path,
+        help="weights to fine-tune from: a checkpoint in any --pretrain_format, or a torchvision "
+        "weights name (e.g. R3D_18_Weights.KINETICS400_V1, ResNet50_Weights.IMAGENET1K_V1), "
+        "which torchvision downloads",
+    )
+    group.add_argument(
+        "--pretrain_format",
+        choices=("auto", *PRETRAIN_FORMATS),
+        help="format of --pretrain_path; auto: detected from the file (default: %(default)s)",
+    )
     group.add_argument(
         "--keep_classifier",
         action="store_true",
@@ -129,6 +140,19 @@ def _normalisation(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--no_mean_norm", action="store_true", help="mean 0")
     group.add_argument("--no_std_norm", action="store_true", help="std 1")
+    group.add_argument(
+        "--mean",
+        type=float,
+        nargs=3,
+        metavar=("R", "G", "B"),
+        help="mean per channel, in the input's units after --value_scale (what opts.json "
+        "records). Which wins: --mean/--std, then --no_mean_norm/--no_std_norm, then the "
+        "--pretrain_path weights' own (torchvision: ImageNet or Kinetics; Caffe2, PySlowFast: "
+        "0.45/0.225; ...), then --mean_dataset",
+    )
+    group.add_argument(
+        "--std", type=float, nargs=3, metavar=("R", "G", "B"), help="std per channel (as --mean)"
+    )
     group.add_argument(
         "--value_scale",
         type=int,

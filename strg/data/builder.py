@@ -69,8 +69,14 @@ def build_video_dataset(
         settings.skip_missing,
         video_ids,
     )
+    subset_name = SUBSET_ALIASES.get(subset or PHASE_SUBSETS[phase], subset)
     return dataset_of_records(
-        phase, records, settings, proposal_path=proposal_path, temporal_stride=temporal_stride
+        phase,
+        records,
+        settings,
+        proposal_path=proposal_path,
+        temporal_stride=temporal_stride,
+        empty=f"{annotation_path} has no video in subset {subset_name}",
     )
 
 
@@ -81,10 +87,11 @@ def dataset_of_records(
     *,
     proposal_path: Path | None = None,
     temporal_stride: int = 1,
+    empty: str = "there is no video to read",
 ) -> BuiltDataset:
     """The :class:`VideoDataset` of ``phase`` over ``records`` however they were made (from an
     annotation JSON, or in memory from video files by ``strg predict``); the other arguments
-    as :func:`build_video_dataset`'s."""
+    as :func:`build_video_dataset`'s. No record left is a DataError saying ``empty``."""
     store = None
     if proposal_path is not None:
         store = ProposalStore(Path(proposal_path))
@@ -99,10 +106,7 @@ def dataset_of_records(
         left_out = (
             f" ({len(records.skipped)} left out by --skip_missing)" if records.skipped else ""
         )
-        raise DataError(
-            f"{annotation_path} has no video in subset "
-            f"{SUBSET_ALIASES.get(subset or PHASE_SUBSETS[phase], subset)}{left_out}"
-        )
+        raise DataError(f"{empty}{left_out}")
     normalization = settings.normalization()
     dataset = VideoDataset(
         records.records,

@@ -26,7 +26,9 @@ class DataSettings:
     ``segment`` (Something-Something). ``no_hflip`` turns the plain training flip off;
     ``flip_swap_labels`` flips all the same and swaps the labels of left/right class pairs
     (:attr:`hflip` is the one rule combining them). ``mean_dataset``, ``no_mean_norm``,
-    ``no_std_norm`` and ``value_scale`` choose the normalisation (:meth:`normalization`).
+    ``no_std_norm``, ``value_scale``, ``mean``/``std`` (``--mean``/``--std``, in the units after
+    ``value_scale``) and ``weights_mean``/``weights_std`` (the pretrained weights' own, on the
+    [0, 1] scale) choose the normalisation (:meth:`normalization`).
     ``nrois`` boxes per feature step are read when the data set has a proposal store.
     ``skip_missing`` leaves out unreadable videos with a summary instead of raising.
     """
@@ -53,6 +55,10 @@ class DataSettings:
     no_mean_norm: bool = False
     no_std_norm: bool = False
     value_scale: float = 1
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    weights_mean: tuple[float, ...] | None = None
+    weights_std: tuple[float, ...] | None = None
     nrois: int = 10
     multi_label: bool = False
     skip_missing: bool = False
@@ -69,14 +75,24 @@ class DataSettings:
         return self.flip_swap_labels or not self.no_hflip
 
     def normalization(self):  # -> strg.data.normalization.Normalization (imports torch)
-        """The normalisation of these settings' clips: ``(x / 255 · value_scale − mean) / std``."""
+        """The normalisation of these settings' clips: ``(x / 255 · value_scale − mean) / std``.
+
+        Per quantity, the first that applies wins: ``--mean`` / ``--std``; ``--no_mean_norm`` (0)
+        / ``--no_std_norm`` (1); the pretrained weights' own (× value_scale); the
+        ``--mean_dataset`` preset (× value_scale). Flow keeps the first two values.
+        """
         from strg.data.normalization import Normalization, mean_std
 
         mean, std = mean_std(
-            self.mean_dataset,
-            self.no_mean_norm,
-            self.no_std_norm,
-            self.value_scale,
-            self.n_input_channels,
+            self.mean_dataset, self.no_mean_norm, self.no_std_norm, self.value_scale, 3
         )
-        return Normalization(mean, std, self.value_scale)
+        if self.weights_mean is not None and not self.no_mean_norm:
+            mean = [value * self.value_scale for value in self.weights_mean]
+        if self.weights_std is not None and not self.no_std_norm:
+            std = [value * self.value_scale for value in self.weights_std]
+        if self.mean is not None:
+            mean = [float(value) for value in self.mean]
+        if self.std is not None:
+            std = [float(value) for value in self.std]
+        n = self.n_input_channels
+        return Normalization(mean[:n], std[:n], self.value_scale)

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from strg.atomic import write_json_atomic
-from strg.config import RunConfig, config_to_dict
+from strg.config import RunConfig, config_to_dict, with_pretrained
 from strg.data.builder import BuiltDataset, build_video_dataset
 from strg.data.loader import VideoLoader, build_loader
 from strg.engine.backends import configure_kernels
@@ -37,6 +37,7 @@ from strg.engine.schedule import LearningRateSchedule
 from strg.engine.skips import SkipLog
 from strg.engine.speed import compiled, to_channels_last
 from strg.engine.tracking import Tracker
+from strg.models.pretrained import PretrainedWeights
 from strg.structures import SUBSETS
 
 
@@ -68,7 +69,13 @@ def _run(config: RunConfig, process: Process) -> int:
     paths, control, optimisation = config.paths, config.control, config.optimisation
     barrier(process)  # rank 0 has created the result folder
     channels = config.data.n_input_channels
-    model = build_run_model(config.model, config.fine_tuning, channels, paths.pretrain_path)
+    model, pretrained = build_run_model(
+        config.model, config.fine_tuning, channels, paths.pretrain_path
+    )
+    if pretrained is not None:
+        config = with_pretrained(config, pretrained.format, pretrained.mean, pretrained.std)
+        if process.is_main:
+            _report_pretrained(config, pretrained)
     temporal_stride = feature_step(model, config.model)
     begin_epoch, checkpoint = 1, None
     if paths.resume_path is not None:
@@ -114,6 +121,19 @@ def _run(config: RunConfig, process: Process) -> int:
         _inference(config, network, temporal_stride, precision, process, skip_log, begin_epoch - 1)
     skip_log.close()
     return 0
+
+
+def _report_pretrained(config: RunConfig, pretrained: PretrainedWeights) -> None:
+    """One line on the weights read, one per note, and the normalisation the run uses."""
+    normalization = config.data.normalization()
+    print(
+        f"pretrained: {config.paths.pretrain_path} read as {pretrained.format}; normalisation "
+        f"mean {[round(v, 5) for v in normalization.mean]} std "
+        f"{[round(v, 5) for v in normalization.std]}",
+        flush=True,
+    )
+    for note in pretrained.notes:
+        print(f"pretrained: note: {note}", flush=True)
 
 
 def _check_device(config: RunConfig, process: Process) -> None:

@@ -15,9 +15,17 @@ the blob dict itself. Blob names, for our key → blob:
 ``fc.{weight,bias}``                   ``pred_{w,b}``
 =====================================  =========================================
 
-``_riv`` holds the running variance despite its name (Caffe2's SpatialBN input "var"). Weight
-layouts already match PyTorch's (O×I×T×H×W, FC K×C). Solver state (``*_momentum``, ``lr``,
-``iter``, ``model_iter``) is ignored.
+``_riv`` holds the running variance despite its name (Caffe2's SpatialBN output "running_var";
+PySlowFast's converter maps it so too). Weight layouts already match PyTorch's (O×I×T×H×W, FC
+K×C; the test net's ``pred`` is a 1×1×1 conv, flattened here). Solver state (``*_momentum``,
+``lr``, ``iter``, ``model_iter``) is not weights and is left out. The names were checked against
+video-nonlocal-net's ``resnet_video.py``, ``resnet_helper.py``, ``nonlocal_helper.py`` and
+``checkpoints.py`` (``pickle.dump(dict(blobs=...))``) and PySlowFast's ``c2_model_loading.py``.
+
+Variants in the published files: the "affine" models (``*_I3D_pretrain_400k.pkl``, frozen BN)
+hold only ``_bn_s``/``_bn_b`` (BN folded into scale and bias) and their non-local blocks have no
+BN at all; the ImageNet ``r50/r101_pretrain_c2_model_iter450450_clean.pkl`` hold 2D kernels,
+inflated here as the authors' loader does (repeat over time, divide by T).
 
 Unpickling runs code named by the file, so :class:`_BlobUnpickler` only resolves the few numpy
 and codec functions an array pickle needs; anything else is refused.
@@ -27,12 +35,14 @@ from __future__ import annotations
 
 import pickle
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from strg.models.layouts import State, fit_to_target
 from strg.models.state_dict import check_state_dict
 
 _ALLOWED_GLOBALS = {
@@ -98,6 +108,68 @@ def caffe2_blob_name(key: str) -> str | None:
     return f"{prefix}_branch2{conv}_bn_{_BN[attr]}"
 
 
+def caffe2_to_state(blobs: Mapping[str, np.ndarray], target: Mapping[str, torch.Tensor]) -> State:
+    """The blobs of ``target``'s keys (and ``pred_*`` as ``fc.*``), as a strg-named state dict.
+
+    A BatchNorm with scale and bias but no statistics is Caffe2's folded (affine) layer: its
+    statistics are left out for :func:`~strg.models.layouts.fit_to_target` (``fold_bn``) to
+    fill; a non-local block without any BN blobs (the affine configs' ``USE_BN False``) gets an
+    identity BN. A missing blob, a shape that neither matches nor inflates, or a weight blob
+    the model has no place for is a ValueError naming the blobs.
+    """
+    keys = list(target) + [k for k in ("fc.weight", "fc.bias") if k not in target]
+    state: State = {}
+    used, missing = set(), []
+    for key in keys:
+        name = caffe2_blob_name(key)
+        if name is None:
+            continue
+        if name in blobs:
+            used.add(name)
+            blob = torch.from_numpy(np.ascontiguousarray(blobs[name])).float()
+            if key == "fc.weight" and blob.dim() == 5:  # the fully convolutional test net's pred
+                blob = blob.flatten(1)
+            state[key] = blob
+            continue
+        bn = re.fullmatch(r"(.*)_bn_(s|b|rm|riv)", name)
+        base = bn.group(1) if bn else ""
+        if (
+            bn
+            and bn.group(2) in ("rm", "riv")
+            and f"{base}_bn_s" in blobs
+            and f"{base}_bn_rm" not in blobs
+            and f"{base}_bn_riv" not in blobs
+        ):
+            continue  # folded BN: fit_to_target fills the statistics
+        if (
+            bn
+            and name.startswith("nonlocal_")
+            and not any(f"{bn.group(1)}_bn_{p}" in blobs for p in _BN.values())
+        ):
+            prefix = key.rpartition(".")[0]
+            state.setdefault(f"{prefix}.weight", torch.ones_like(target[f"{prefix}.weight"]))
+            state.setdefault(f"{prefix}.bias", torch.zeros_like(target[f"{prefix}.bias"]))
+            continue
+        if key in target:
+            missing.append(f"{name} (for {key})")
+    extra = sorted(k for k in blobs if k not in used and not _SOLVER_BLOBS.fullmatch(k))
+    if missing or extra:
+        raise ValueError(
+            f"the blobs do not fit the model: missing blobs {_few(missing)}; "
+            f"unused blobs {_few(extra)}"
+        )
+    return state
+
+
+def _few(names: list[str]) -> str:
+    return (
+        "["
+        + ", ".join(names[:8])
+        + (f" … and {len(names) - 8} more" if len(names) > 8 else "")
+        + "]"
+    )
+
+
 def load_caffe2_i3d(
     model: nn.Module, path: str | Path, load_fc: bool = True, strict: bool = True
 ) -> nn.Module:
@@ -108,31 +180,29 @@ def load_caffe2_i3d(
     shape mismatches; each error names the blobs and shapes.
     """
     blobs = read_caffe2_blobs(path)
-    state = model.state_dict()
-    used, new_state, missing, bad = set(), {}, [], []
-    for key, value in state.items():
-        name = caffe2_blob_name(key)
-        if name is None or (key.startswith("fc.") and not load_fc):
-            new_state[key] = value
-            continue
-        if name not in blobs:
-            missing.append(f"{name} (for {key})")
-            continue
-        used.add(name)
-        blob = torch.from_numpy(np.ascontiguousarray(blobs[name]))
-        if tuple(blob.shape) != tuple(value.shape):
-            bad.append(f"{name}: file {tuple(blob.shape)} vs model {key} {tuple(value.shape)}")
-            continue
-        new_state[key] = blob.to(value.dtype)
-    ignored = {"pred_w", "pred_b"} if not load_fc else set()
-    extra = sorted(
-        k for k in blobs if k not in used and k not in ignored and not _SOLVER_BLOBS.fullmatch(k)
-    )
-    if missing or bad or (strict and extra):
+    if not load_fc:
+        blobs = {k: v for k, v in blobs.items() if not k.startswith("pred_")}
+    target = model.state_dict()
+    if not strict:
+        names = {caffe2_blob_name(k) for k in target} | {"pred_w", "pred_b"}
+        blobs = {k: v for k, v in blobs.items() if k in names}
+    try:
+        kept = target if load_fc else {k: v for k, v in target.items() if not k.startswith("fc.")}
+        state = caffe2_to_state(blobs, kept)
+    except ValueError as error:
+        raise ValueError(f"{path} does not fit {type(model).__name__}: {error}") from error
+    state = fit_to_target(state, target, inflate=True, fold_bn=True)
+    if not load_fc:
+        state.update({k: v for k, v in target.items() if k.startswith("fc.")})
+    mismatched = [
+        f"{caffe2_blob_name(k)}: file {tuple(v.shape)} vs model {k} {tuple(target[k].shape)}"
+        for k, v in state.items()
+        if k in target and v.shape != target[k].shape
+    ]
+    if mismatched:
         raise ValueError(
-            f"{path} does not fit {type(model).__name__}: missing blobs {missing}, "
-            f"shape mismatches {bad}, unused blobs {extra if strict else []}"
+            f"{path} does not fit {type(model).__name__}: shape mismatches {mismatched}"
         )
-    check_state_dict(model, new_state)
-    model.load_state_dict(new_state, strict=True)
+    check_state_dict(model, state)
+    model.load_state_dict(state, strict=True)
     return model

@@ -42,3 +42,17 @@ def arch_name(name: str, depth: int, strg: bool = False) -> str:
     if has_region_graph(name, strg) and not _entry(name)[1]:
         name = f"{name}_strg"
     return f"{name}-{depth}"
+
+
+#: ``--pretrain_format`` names, in the order :data:`strg.models.pretrained.FORMATS` tries to
+#: describe them; ``auto`` detects the format from the file. Here so that the option parser
+#: reads them without loading torch (pretrained.py checks its table against this list).
+PRETRAIN_FORMATS: tuple[str, ...] = (
+    "3d-resnets",
+    "torchvision-2d",
+    "torchvision-video",
+    "caffe2",
+    "something-else",
+    "pyslowfast",
+    "mmaction2",
+)

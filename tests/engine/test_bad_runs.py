@@ -77,10 +77,16 @@ def test_a_batch_larger_than_the_training_set_is_refused(
 
 
 def test_an_unwritable_result_path_is_named(
-    frames_dir: Path, annotation_json: Path, capsys: pytest.CaptureFixture[str]
+    frames_dir: Path, annotation_json: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # a checkpoint that records no architecture: the run gets as far as its result folder
+    checkpoint = tmp_path / "x.pth"
+    torch.save({"epoch": 1}, checkpoint)
     # /sys refuses writes even to root, who may write into any chmod-ed folder
-    for result, resume in ((Path("/sys/kernel/strg-run"), []), (Path("/sys/kernel"), ["x.pth"])):
+    for result, resume in (
+        (Path("/sys/kernel/strg-run"), []),
+        (Path("/sys/kernel"), [str(checkpoint)]),
+    ):
         extra = [*NO_VAL, *(["--resume_path", *resume] if resume else [])]
         assert main(main_args(frames_dir, annotation_json, result, *extra)) == 2
         line = the_error_line(capsys.readouterr().err)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -88,7 +89,7 @@ def test_caffe2_errors_name_the_blobs(tmp_path) -> None:
     ):
         load_caffe2_i3d(I3DResNet(50, nonlocal_blocks=True), path)
     _write_caffe2_pkl(source, path)
-    with pytest.raises(ValueError, match=r"unused blobs \['nonlocal_conv3_1_bn_b'"):
+    with pytest.raises(ValueError, match=r"unused blobs \[nonlocal_conv3_1_bn_b,"):
         load_caffe2_i3d(I3DResNet(50, nonlocal_blocks=False), path)  # NL file, plain model
     with pytest.raises(
         ValueError, match=r"pred_w: file \(400, 2048\) vs model fc\.weight \(10, 2048\)"
@@ -109,10 +110,24 @@ def test_caffe2_reader_refuses_anything_but_arrays(tmp_path) -> None:
         read_caffe2_blobs(path)
 
 
+def _something_else_layout(state: dict) -> dict:
+    """strg I3D keys written as Something-Else's resnet3d_xl names them (conv/bn pairs in
+    Sequentials, ``shortcut``, ``classifier``)."""
+    out = {}
+    for key, value in state.items():
+        key = re.sub(r"^(layer\d\.\d+)\.conv([123])\.weight$", r"\1.conv\2.0.weight", key)
+        key = re.sub(r"^(layer\d\.\d+)\.bn([123])\.", r"\1.conv\2.1.", key)
+        key = re.sub(r"\.downsample\.([01])\.", r".shortcut.\1.", key)
+        out[key.replace("fc.", "classifier.")] = value
+    return out
+
+
 def test_something_else_checkpoint_round_trip_and_errors(tmp_path) -> None:
     source = _randomise(I3DResNet(50, n_classes=174))
-    state = {f"module.i3D.{k}": v for k, v in source.state_dict().items()}
-    state["module.classifier.weight"] = torch.zeros(174, 4096)  # their own head: ignored
+    layout = _something_else_layout(source.state_dict())
+    assert "layer1.0.conv1.0.weight" in layout and "layer4.0.shortcut.1.running_var" in layout
+    state = {f"module.i3D.{k}": v for k, v in layout.items()}
+    state["module.coord_to_feature.0.weight"] = torch.zeros(4, 4)  # their own head: left out
     path = tmp_path / "something_else_i3d.pth.tar"
     torch.save({"epoch": 30, "state_dict": state}, path)
     target = load_something_else_i3d(I3DResNet(50, n_classes=174), path, load_fc=True).eval()
@@ -126,7 +141,9 @@ def test_something_else_checkpoint_round_trip_and_errors(tmp_path) -> None:
     with pytest.raises(ValueError, match=r"load_fc.*\(174, 2048\).*\(10, 2048\)"):
         load_something_else_i3d(I3DResNet(50, n_classes=10), path, load_fc=True)
     broken = {k: v for k, v in state.items() if "layer2.1.conv2" not in k}
-    with pytest.raises(ValueError, match=r"missing keys \(1\): layer2\.1\.conv2\.weight"):
+    with pytest.raises(
+        ValueError, match=r"missing keys \(5\): layer2\.1\.conv2\.weight, layer2\.1\.bn2"
+    ):
         load_something_else_i3d(I3DResNet(50), broken)
-    with pytest.raises(ValueError, match="no I3D backbone"):
+    with pytest.raises(ValueError, match="no Something-Else I3D"):
         load_something_else_i3d(I3DResNet(50), {"fc.weight": torch.zeros(2, 2)})
