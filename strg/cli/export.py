@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from strg.cli.errors import USER_ERROR, user_error
+from strg.cli.invocation import prog
 from strg.engine.export import FORMATS, TOLERANCE, export_run
 from strg.errors import StrgError
 
@@ -35,7 +36,7 @@ the eager model's within {tolerance:g}, or nothing is written."""
 def build_parser() -> argparse.ArgumentParser:
     """The command line of export."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.export",
+        prog=prog("export"),
         description=DESCRIPTION.format(tolerance=TOLERANCE),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -62,3 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"inputs: {report.signature.describe()} -> logits B×K")
     print(f"checked against the eager model: max |difference| {checked}")
     return 0
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

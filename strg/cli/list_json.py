@@ -7,6 +7,7 @@ from pathlib import Path
 
 from strg.cli.common import add_skip_missing, write_annotation
 from strg.cli.errors import user_error
+from strg.cli.invocation import prog
 from strg.errors import StrgError
 from strg.prep.annotation import read_text
 from strg.prep.list_file import build_annotation
@@ -15,7 +16,7 @@ from strg.prep.list_file import build_annotation
 def build_parser() -> argparse.ArgumentParser:
     """The command line of list_json."""
     parser = argparse.ArgumentParser(
-        prog="python -m util_scripts.list_json",
+        prog=prog("list_json"),
         description=(
             "Build an annotation JSON from lists of 'path label [label ...]' lines (MMAction2's "
             "custom format): path is a frame folder or a video file (.mp4/.webm/.avi/.mkv) under "
@@ -72,3 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     except StrgError as error:
         return user_error(error)
     return write_annotation(result, args.dst_path, args.skip_missing)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from strg.cli.errors import USER_ERROR, user_error
+from strg.cli.invocation import prog
 from strg.config import RunControl
 from strg.errors import StrgError
 
@@ -22,7 +23,7 @@ SOME_FAILED = 1
 def build_parser() -> argparse.ArgumentParser:
     """The command line of predict."""
     parser = argparse.ArgumentParser(
-        prog="strg predict",
+        prog=prog("predict"),
         description=(
             "Predict the classes of video files (or of every video file under a directory) with a "
             "checkpoint of main.py. Each file is decoded directly; its clips are sampled, cropped "
@@ -155,3 +156,7 @@ def _describe(prediction, class_names: list[str], output_topk: int, per_window: 
                 f"  window {start:7.2f} s - {end:7.2f} s: {best['score']:.4f}  {best['label']}"
             )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m strg.cli.MODULE
+    raise SystemExit(main())

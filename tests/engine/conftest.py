@@ -51,5 +51,6 @@ def tiny_run(frames_dir: Path, annotation: Path, result: Path, *extra: str) -> l
         "--n_val_samples", "1",
         "--n_threads", "0",
         "--learning_rate", "0.01",
+        "--batch_size", "7",  # the 14 training videos: two full batches
         *extra,
     ]  # fmt: skip
